@@ -1,0 +1,1 @@
+"""Check-in: follow-up of patients with muscle weakness by SMS and voice."""

@@ -1,0 +1,5 @@
+"""The clinic API v1: JSON over HTTPS, scoped to the clinic of the bearer API key."""
+
+from service.api.routes import api
+
+__all__ = ["api"]

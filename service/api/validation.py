@@ -1,0 +1,148 @@
+"""Input validation for the clinic API: every bad field is collected and named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+
+LANGUAGES = ("en", "es")
+CHANNELS = ("sms", "voice")
+
+
+@dataclass
+class FieldError:
+    """One bad field and why."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class Invalid(Exception):
+    """Raised with every bad field of a request; answered as 422."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def to_e164(raw: str, country: str = "US") -> str:
+    """Parse a phone number in E.164 or national format (read in `country`) into E.164."""
+    try:
+        number = phonenumbers.parse(raw, country)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def valid_timezone(name: str) -> str:
+    """Return `name` if it is an IANA time zone, else raise ValueError."""
+    if name not in available_timezones():
+        raise ValueError("not an IANA time zone such as America/New_York")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone such as America/New_York") from None
+    return name
+
+
+def parse_instant(raw: str) -> datetime:
+    """Parse ISO 8601 with an offset (or Z) into aware UTC; a time without a zone is refused."""
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError("not an ISO 8601 date-time") from None
+    if value.tzinfo is None:
+        raise ValueError("needs a time zone offset, e.g. 2026-01-02T15:00:00Z")
+    return value.astimezone(UTC)
+
+
+class Form:
+    """Reads a JSON object field by field, collecting errors instead of stopping at the first."""
+
+    def __init__(self, data: Any) -> None:
+        self.errors: list[FieldError] = []
+        if not isinstance(data, dict):
+            self.errors.append(FieldError("body", "expected a JSON object"))
+            data = {}
+        self.data: dict[str, Any] = data
+
+    def error(self, name: str, message: str) -> None:
+        """Record a bad field."""
+        self.errors.append(FieldError(name, message))
+
+    def string(self, name: str, *, required: bool, max_length: int = 200) -> str | None:
+        """A string field, stripped; None when absent and optional."""
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, "is required")
+            return None
+        if not isinstance(value, str):
+            self.error(name, "must be a string")
+            return None
+        value = value.strip()
+        if required and not value:
+            self.error(name, "must not be empty")
+            return None
+        if len(value) > max_length:
+            self.error(name, f"must be at most {max_length} characters")
+            return None
+        return value
+
+    def phone(self, name: str, country: str) -> str | None:
+        """A required phone number, normalised to E.164."""
+        raw = self.string(name, required=True, max_length=40)
+        if raw is None:
+            return None
+        try:
+            return to_e164(raw, country)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return None
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
+        """One of `choices`; `default` when absent (required when default is None)."""
+        raw = self.string(name, required=default is None, max_length=40)
+        if raw is None:
+            return default if name not in self.data else None
+        if raw not in choices:
+            self.error(name, f"must be one of {', '.join(choices)}")
+            return None
+        return raw
+
+    def timezone(self, name: str, default: str | None) -> str | None:
+        """An IANA time zone name."""
+        raw = self.string(name, required=default is None, max_length=64)
+        if raw is None:
+            return default if name not in self.data else None
+        try:
+            return valid_timezone(raw)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return None
+
+    def instant(self, name: str) -> datetime | None:
+        """An optional ISO 8601 instant."""
+        raw = self.string(name, required=False, max_length=64)
+        if raw is None:
+            return None
+        try:
+            return parse_instant(raw)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return None
+
+    def reject_unknown(self, allowed: set[str]) -> None:
+        """Name fields the endpoint does not know, so a typo is not silently ignored."""
+        for name in sorted(set(self.data) - allowed):
+            self.error(name, "is not a known field")
+
+    def check(self) -> None:
+        """Raise Invalid with every error recorded."""
+        if self.errors:
+            raise Invalid(self.errors)

@@ -1,0 +1,43 @@
+"""The `checkin` command line: a Flask CLI group with the service's commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup
+
+from config import ConfigError, Settings
+from service.cli.clinic import clinic_group
+from service.cli.db import db_group
+from service.cli.simulate import simulate
+from service.cli.triage import triage_group
+from service.cli.worker import up, worker
+
+
+def _create_app():  # type: ignore[no-untyped-def]
+    from service.app import create_app
+
+    return create_app(Settings.from_env())
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, load_dotenv=False, set_debug_flag=False)
+def cli() -> None:
+    """Check-in: follow-up of patients with muscle weakness by SMS and voice."""
+
+
+cli.add_command(worker)
+cli.add_command(up)
+cli.add_command(db_group)
+cli.add_command(clinic_group)
+cli.add_command(simulate)
+cli.add_command(triage_group)
+
+
+def main() -> None:
+    """Entry point of the `checkin` console script; configuration errors exit 2, named."""
+    try:
+        cli.main(prog_name="checkin")
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)

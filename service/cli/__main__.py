@@ -1,0 +1,5 @@
+"""`python -m service.cli` runs the `checkin` command."""
+
+from service.cli import main
+
+main()

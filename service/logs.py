@@ -1,0 +1,37 @@
+"""Logging that never carries a full phone number: a filter masks any that slip through."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+
+
+def mask(text: str) -> str:
+    """Replace phone-like digit runs with their last two digits only."""
+    return PHONE.sub(lambda m: "***" + re.sub(r"\D", "", m.group())[-2:], text)
+
+
+class MaskPhones(logging.Filter):
+    """Masks phone numbers in every record's final message (a last line of defence)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with phones masked."""
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """Configure the root logger once, with the phone mask on its handler."""
+    root = logging.getLogger()
+    if any(isinstance(f, MaskPhones) for h in root.handlers for f in h.filters):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPhones())
+    root.addHandler(handler)
+    root.setLevel(level)

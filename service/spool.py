@@ -1,0 +1,49 @@
+"""The inbound spool: where a reply waits when the database cannot take it.
+
+Twilio does not resend an SMS we answered, so a reply that arrives while the database is
+down is appended here (one fsynced JSON line) and replayed by the workers' dispatch once the
+database is back. Replays are deduplicated on the Twilio sid like any webhook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def spool_path(instance_path: Path) -> Path:
+    """The spool file of a checkout."""
+    return instance_path / "inbound-spool.jsonl"
+
+
+def append(instance_path: Path, record: dict[str, Any]) -> None:
+    """Append one record durably (a single write on an O_APPEND descriptor, then fsync)."""
+    path = spool_path(instance_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def drain(instance_path: Path) -> Iterator[list[dict[str, Any]]]:
+    """Take the spooled records; they are deleted only if the with-block succeeds."""
+    path = spool_path(instance_path)
+    taken = path.with_suffix(".draining")
+    if not taken.exists():
+        if not path.exists():
+            yield []
+            return
+        # Renaming is atomic: new replies go to a fresh spool while these are replayed.
+        path.rename(taken)
+    records = [json.loads(line) for line in taken.read_text().splitlines() if line.strip()]
+    yield records
+    taken.unlink()

@@ -1,0 +1,47 @@
+"""TwiML documents: the SMS answers and the voice scripts, built with twilio's own classes."""
+
+from __future__ import annotations
+
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+SPEECH_LANGUAGE = {"en": "en-US", "es": "es-US"}
+
+
+def sms_answer(text: str | None) -> str:
+    """`<Response><Message>…</Message></Response>`, or an empty `<Response/>`."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response)
+
+
+def voice_say(text: str, language: str = "en", *, repeat: int = 1) -> str:
+    """A call that speaks `text` (twice for alerts, so staff catch it) and hangs up."""
+    response = VoiceResponse()
+    for index in range(repeat):
+        if index:
+            response.pause(length=1)
+        response.say(text, language=SPEECH_LANGUAGE.get(language, "en-US"))
+    response.hangup()
+    return str(response)
+
+
+def voice_checkin(question: str, no_input: str, action_url: str, language: str) -> str:
+    """Ask the check-in question and take one key press or a spoken answer."""
+    lang = SPEECH_LANGUAGE.get(language, "en-US")
+    response = VoiceResponse()
+    # input must be one space-separated string; a Python list renders wrongly.
+    gather = response.gather(
+        input="dtmf speech",
+        num_digits=1,
+        action=action_url,
+        method="POST",
+        timeout=8,
+        speech_timeout="auto",
+        language=lang,
+    )
+    gather.say(question, language=lang)
+    response.say(no_input, language=lang)
+    response.hangup()
+    return str(response)

@@ -1,0 +1,56 @@
+"""Clinics and their API keys: a key is shown once and only its hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import Clinic
+from service.usecases.audit import record
+
+KEY_PREFIX = "ck_"
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of an API key: keys are long random tokens, so a fast hash is enough."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_clinic(
+    session: Session,
+    *,
+    name: str,
+    on_call_phone: str,
+    phone: str | None,
+    timezone: str,
+    actor: str,
+) -> tuple[Clinic, str]:
+    """Create a clinic and return it with its new API key (the only time the key is seen)."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    clinic = Clinic(
+        name=name,
+        on_call_phone=on_call_phone,
+        phone=phone,
+        timezone=timezone,
+        api_key_hash=hash_key(key),
+    )
+    session.add(clinic)
+    session.flush()
+    record(
+        session,
+        clinic_id=clinic.id,
+        actor=actor,
+        action="clinic.create",
+        subject=f"clinic:{clinic.id}",
+    )
+    return clinic, key
+
+
+def clinic_for_key(session: Session, key: str) -> Clinic | None:
+    """The clinic an API key belongs to, or None."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    return session.scalar(select(Clinic).where(Clinic.api_key_hash == hash_key(key)))

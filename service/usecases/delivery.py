@@ -1,0 +1,254 @@
+"""Outbound delivery: claim a stored message, send it once, record what Twilio said.
+
+A message row moves pending -> sending -> (Twilio's status). The move to `sending` is one
+conditional UPDATE, so two workers, or a job that RQ retries, never both send it. Only an
+error that proves nothing went out (429, 5xx, no connection) moves it back to pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from config import Settings
+from service.core.texts import text
+from service.db import CheckIn, Message, Patient
+from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
+from service.twiml import voice_checkin, voice_say
+from service.usecases.audit import record
+from service.usecases.patients import cancel_pending_checkins
+
+log = logging.getLogger(__name__)
+
+# Twilio's message and call statuses, by how far along they are; terminal ones share the top.
+PROGRESS = {
+    "pending": 0,
+    "sending": 1,
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 3,
+    "initiated": 4,
+    "sending_twilio": 4,
+    "ringing": 5,
+    "sent": 6,
+    "in-progress": 6,
+    "receiving": 6,
+    "received": 7,
+    "delivered": 9,
+    "undelivered": 9,
+    "failed": 9,
+    "read": 9,
+    "completed": 9,
+    "busy": 9,
+    "no-answer": 9,
+    "canceled": 9,
+    "unconfirmed": 9,
+    "cancelled": 9,
+}
+TERMINAL = 9
+# A stale check-in should expire at Twilio rather than arrive hours late (seconds).
+CHECKIN_VALIDITY = 4 * 3600
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one delivery attempt."""
+
+    outcome: str  # "sent", "skipped", "retry", "failed"
+    kind: FailureKind | None = None
+
+
+def status_callback_url(settings: Settings) -> str:
+    """Where Twilio reports message and call statuses."""
+    return f"{settings.public_base_url}/twilio/status"
+
+
+def gather_url(settings: Settings, patient_id: int) -> str:
+    """Where a check-in call posts the key pressed or the words spoken."""
+    return f"{settings.public_base_url}/twilio/voice/gather?patient={patient_id}"
+
+
+def claim(session: Session, message_id: int) -> bool:
+    """Atomically move a message from pending to sending; False if someone else has it."""
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "pending")
+        .values(status="sending")
+    )
+    session.commit()
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def deliver(
+    session: Session,
+    settings: Settings,
+    transport: Transport,
+    message_id: int,
+    *,
+    now: datetime,
+    last_attempt: bool,
+) -> SendResult:
+    """Send one stored outbound message exactly once, re-checking the patient first."""
+    message = session.get(Message, message_id)
+    if message is None or message.direction != "outbound":
+        return SendResult("skipped")
+    patient = session.get(Patient, message.patient_id) if message.patient_id else None
+    if patient is not None and patient.status == "opted_out" and message.status == "pending":
+        message.status = "cancelled"
+        session.commit()
+        return SendResult("skipped")
+    if not claim(session, message_id):
+        return SendResult("skipped")
+    try:
+        sent = _send(settings, transport, message, patient)
+    except TransportError as exc:
+        return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
+    message.twilio_sid = sent.sid
+    message.status = sent.status
+    if patient is not None:
+        patient.last_outbound_at = now
+    session.commit()
+    log.info("sent %s %s message=%s", message.purpose, message.channel, message.id)
+    return SendResult("sent")
+
+
+def _send(
+    settings: Settings, transport: Transport, message: Message, patient: Patient | None
+) -> Sent:
+    callback = status_callback_url(settings)
+    if message.channel == "sms":
+        return transport.send_sms(
+            to=message.to_number,
+            from_=message.from_number,
+            body=message.body,
+            status_callback=callback,
+            validity_period=CHECKIN_VALIDITY if message.purpose == "checkin" else None,
+        )
+    if message.purpose == "alert" or patient is None:
+        twiml = voice_say(message.body, "en", repeat=2)
+    else:
+        no_input = text("voice.no_input", patient.language, emergency=settings.emergency_number)
+        twiml = voice_checkin(
+            message.body, no_input, gather_url(settings, patient.id), patient.language
+        )
+    return transport.place_call(
+        to=message.to_number, from_=message.from_number, twiml=twiml, status_callback=callback
+    )
+
+
+def _failed(
+    session: Session,
+    message: Message,
+    patient: Patient | None,
+    exc: TransportError,
+    *,
+    now: datetime,
+    last_attempt: bool,
+) -> SendResult:
+    message.error_code = exc.code
+    if exc.maybe_sent:
+        # Twilio may have it: resending could deliver it twice, so it is never retried.
+        message.status = "unconfirmed"
+        session.commit()
+        log.error("message=%s may or may not have been sent (%s); not retried", message.id, exc)
+        return SendResult("failed", exc.kind)
+    if exc.kind is FailureKind.RETRYABLE and not last_attempt:
+        message.status = "pending"
+        session.commit()
+        log.warning("message=%s not sent (%s), will retry", message.id, exc)
+        return SendResult("retry", exc.kind)
+    message.status = "failed"
+    if patient is not None:
+        mark_number_problem(session, patient, exc.kind, now=now)
+    session.commit()
+    log.error("message=%s failed for good: %s", message.id, exc)
+    return SendResult("failed", exc.kind)
+
+
+def mark_number_problem(
+    session: Session, patient: Patient, kind: FailureKind | None, *, now: datetime
+) -> None:
+    """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad."""
+    if kind is FailureKind.OPTED_OUT and patient.status != "opted_out":
+        patient.status = "opted_out"
+        patient.status_reason = "carrier_opt_out"
+    elif kind is FailureKind.INVALID_NUMBER and patient.status not in ("opted_out", "paused"):
+        # Paused, not dropped: the clinic sees the reason and fixes the number.
+        patient.status = "paused"
+        patient.status_reason = "invalid_number"
+    else:
+        return
+    cancel_pending_checkins(session, patient.id)
+    record(
+        session,
+        clinic_id=patient.clinic_id,
+        actor="system:twilio",
+        action=f"patient.{patient.status}",
+        subject=f"patient:{patient.id}",
+        detail={"reason": patient.status_reason},
+    )
+
+
+def record_status(
+    session: Session, sid: str, status: str, error_code: int | None, *, now: datetime
+) -> bool:
+    """Apply a status callback unless it would move the message backwards."""
+    message = session.scalar(select(Message).where(Message.twilio_sid == sid))
+    if message is None:
+        return False
+    old = PROGRESS.get(message.status, 0)
+    new = PROGRESS.get(status, 0)
+    if old >= TERMINAL or new <= old:
+        return False
+    message.status = status
+    if error_code is not None:
+        message.error_code = error_code
+        patient = session.get(Patient, message.patient_id) if message.patient_id else None
+        if patient is not None:
+            mark_number_problem(session, patient, classify_error_code(error_code, None), now=now)
+    session.commit()
+    return True
+
+
+def expire_stale_sending(session: Session, *, now: datetime, after: timedelta) -> int:
+    """Mark messages stuck in `sending` (a worker died mid-send) as unconfirmed, never resent."""
+    result = session.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.updated_at < now - after)
+        .values(status="unconfirmed")
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0))
+
+
+def due_checkin_ids(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Check-ins whose time has come."""
+    return list(
+        session.scalars(
+            select(CheckIn.id)
+            .where(CheckIn.status == "scheduled", CheckIn.due_at <= now)
+            .order_by(CheckIn.due_at)
+            .limit(limit)
+        )
+    )
+
+
+def waiting_message_ids(
+    session: Session, *, now: datetime, older_than: timedelta, limit: int = 500
+) -> list[tuple[int, bool]]:
+    """Outbound messages still pending (their job was lost), with whether each is an alert."""
+    rows = session.execute(
+        select(Message.id, Message.purpose)
+        .where(
+            Message.direction == "outbound",
+            Message.status == "pending",
+            Message.updated_at < now - older_than,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return [(row.id, row.purpose == "alert") for row in rows]

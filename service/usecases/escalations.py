@@ -1,0 +1,43 @@
+"""The clinic's queue of escalations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import Clinic, Escalation
+from service.usecases import NotFound
+from service.usecases.audit import record
+
+
+def list_escalations(
+    session: Session, clinic: Clinic, *, status: str | None
+) -> Sequence[Escalation]:
+    """The clinic's escalations, newest first, optionally only those with `status`."""
+    query = select(Escalation).where(Escalation.clinic_id == clinic.id)
+    if status is not None:
+        query = query.where(Escalation.status == status)
+    return session.scalars(query.order_by(Escalation.id.desc())).all()
+
+
+def acknowledge(
+    session: Session, clinic: Clinic, escalation_id: int, *, now: datetime, actor: str
+) -> Escalation:
+    """Acknowledge an escalation; acknowledging twice keeps the first time."""
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation.clinic_id != clinic.id:
+        raise NotFound("escalation not found")
+    if escalation.status != "acknowledged":
+        escalation.status = "acknowledged"
+        escalation.acknowledged_at = now
+        record(
+            session,
+            clinic_id=clinic.id,
+            actor=actor,
+            action="escalation.acknowledge",
+            subject=f"escalation:{escalation.id}",
+        )
+    return escalation

@@ -1,0 +1,197 @@
+"""Twilio's webhooks, thin: check the signature, call one use case, answer TwiML at once.
+
+The emergency answer never waits on anything that can fail: triage runs first, in pure
+code, and if the database or Redis is down an emergency is still answered with the call-
+the-emergency-number instruction in this same response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, abort, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from service import spool
+from service.core.texts import text
+from service.db import utcnow
+from service.enqueue import enqueue_message
+from service.runtime import Runtime
+from service.twiml import sms_answer, voice_say
+from service.usecases.delivery import record_status
+from service.usecases.inbound import InboundReply, emergency_answer, first_look, receive_reply
+from service.usecases.voice import answer_call, gather_answer
+
+log = logging.getLogger(__name__)
+
+twilio_hooks = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+# Control characters other than tab and newline carry no meaning in a reply.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_TEXT = 10_000
+
+
+def runtime() -> Runtime:
+    """The app's runtime."""
+    rt: Runtime = current_app.extensions["checkin"]
+    return rt
+
+
+def session() -> Session:
+    """The request's database session, closed at teardown."""
+    if "db" not in g:
+        g.db = runtime().sessions()
+    db: Session = g.db
+    return db
+
+
+def field(name: str, limit: int = 64) -> str:
+    """A form field, stripped and bounded."""
+    return CONTROL.sub("", request.form.get(name, ""))[:limit].strip()
+
+
+def xml(document: str) -> Response:
+    """A TwiML response."""
+    return Response(document, mimetype="application/xml")
+
+
+@twilio_hooks.before_request
+def check_signature() -> None:
+    """403 unless X-Twilio-Signature signs PUBLIC_BASE_URL + path + query with our token."""
+    token = runtime().settings.twilio_auth_token
+    if token is None:
+        return  # console mode: there is no Twilio account whose signature could be checked
+    url = runtime().settings.public_base_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(
+        url, request.form, signature, algorithm
+    ):
+        log.warning("rejected a webhook with a bad or missing signature on %s", request.path)
+        abort(403)
+
+
+@twilio_hooks.post("/sms")
+def sms() -> Response:
+    """An inbound SMS: stored once, triaged, answered in the TwiML of this response."""
+    body = CONTROL.sub("", request.form.get("Body", ""))[:MAX_TEXT]
+    look = first_look(body)
+    is_emergency = look.category == "emergency"
+    settings = runtime().settings
+    sid = field("MessageSid") or field("SmsSid")
+    sender, to = field("From", 32), field("To", 32)
+    if not sid or not sender:
+        log.warning("inbound sms without MessageSid or From; answered, not stored")
+        return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
+    reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
+    try:
+        outcome = receive_reply(session(), settings, reply, now=utcnow())
+    except SQLAlchemyError as exc:
+        log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
+        session().rollback()
+        return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))
+    for message_id in outcome.alert_message_ids:
+        enqueue_message(runtime(), message_id, urgent=True)
+    answer = outcome.answer
+    number = settings.emergency_number
+    if is_emergency and (answer is None or number not in answer):
+        answer = emergency_answer(settings, look.language)
+    return xml(sms_answer(answer))
+
+
+def spooled_answer(reply: InboundReply, language: str, is_emergency: bool) -> str:
+    """Keep the reply in the spool for later and say what can be said without the database."""
+    settings = runtime().settings
+    try:
+        spool.append(
+            settings.instance_path,
+            {
+                "sid": reply.sid,
+                "from": reply.from_number,
+                "to": reply.to_number,
+                "text": reply.text,
+                "channel": reply.channel,
+                "received_at": utcnow().isoformat(),
+            },
+        )
+    except OSError as exc:
+        log.error("could not spool inbound sms %s: %s", reply.sid, type(exc).__name__)
+    if is_emergency:
+        return emergency_answer(settings, language)
+    line = text("emergency_line", language, emergency=settings.emergency_number)
+    return text("answer.received", language, emergency_line=line)
+
+
+@twilio_hooks.post("/voice")
+def voice() -> Response:
+    """A call's script: the check-in question for patients, the alert for the on-call phone."""
+    settings = runtime().settings
+    try:
+        document = answer_call(
+            session(),
+            settings,
+            call_sid=field("CallSid"),
+            from_number=field("From", 32),
+            to_number=field("To", 32),
+            direction=field("Direction"),
+        )
+    except SQLAlchemyError as exc:
+        log.error("database unavailable for a voice call: %s", type(exc).__name__)
+        session().rollback()
+        document = voice_say(
+            text("voice.unknown_caller", "en", emergency=settings.emergency_number)
+        )
+    return xml(document)
+
+
+@twilio_hooks.post("/voice/gather")
+def voice_gather() -> Response:
+    """The key pressed or the words spoken after the check-in question."""
+    settings = runtime().settings
+    said = CONTROL.sub("", request.form.get("Digits") or request.form.get("SpeechResult") or "")
+    look = first_look(said[:MAX_TEXT])
+    patient = request.args.get("patient", "")
+    try:
+        document, alerts = gather_answer(
+            session(),
+            settings,
+            call_sid=field("CallSid"),
+            from_number=field("From", 32),
+            to_number=field("To", 32),
+            said=said[:MAX_TEXT],
+            patient_id=int(patient) if patient.isdigit() else None,
+            now=utcnow(),
+        )
+    except SQLAlchemyError as exc:
+        log.error("database unavailable for a voice answer: %s", type(exc).__name__)
+        session().rollback()
+        key = "answer.emergency_stranger" if look.category == "emergency" else "voice.no_input"
+        document = voice_say(text(key, look.language, emergency=settings.emergency_number))
+        return xml(document)
+    for message_id in alerts:
+        enqueue_message(runtime(), message_id, urgent=True)
+    return xml(document)
+
+
+@twilio_hooks.post("/status")
+def status() -> Response:
+    """A message or call status callback: late, repeated or out of order are all fine."""
+    sid = field("MessageSid") or field("CallSid")
+    state = (field("MessageStatus") or field("CallStatus")).lower()
+    code = field("ErrorCode")
+    if sid and state:
+        try:
+            record_status(
+                session(), sid, state, int(code) if code.isdigit() else None, now=utcnow()
+            )
+        except SQLAlchemyError as exc:
+            # Answer 503 so Twilio's own retry can bring the callback again.
+            log.error("database unavailable for a status callback: %s", type(exc).__name__)
+            session().rollback()
+            return Response("", status=503)
+    return Response("", status=204)

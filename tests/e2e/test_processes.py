@@ -1,0 +1,188 @@
+"""End to end, as processes: `checkin run` and `checkin worker` against a real Redis, a real
+database and the fake Twilio API, driven through the CLI, the API and signed webhooks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+import requests
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import empty_tables
+from tests.fake_twilio import FakeTwilio
+
+PATIENT = "+12025550123"
+ON_CALL = "+12025550100"
+SENDER = "+15005550006"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {check}")
+        time.sleep(every)
+
+
+def daytime_zone(hours_ahead: int = 0) -> str:
+    """A fixed-offset zone where it is day now and still day `hours_ahead` from now."""
+    now = datetime.now(UTC)
+    for offset in range(-12, 15):
+        name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+        local = now.astimezone(ZoneInfo(name))
+        later = (now + timedelta(hours=hours_ahead)).astimezone(ZoneInfo(name))
+        if 9 <= local.hour and later.hour < 20 and later.date() == local.date():
+            return name
+    raise AssertionError("no daytime zone")
+
+
+class Service:
+    """The web and worker processes, and helpers to talk to them."""
+
+    def __init__(self, env: dict[str, str], port: int, token: str) -> None:
+        self.env, self.port, self.token = env, port, token
+        self.base = f"http://127.0.0.1:{port}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def checkin(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "service.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, *args: str, log: Path) -> None:
+        handle = log.open("wb")
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "service.cli", *args], env=self.env,
+                stdout=handle, stderr=subprocess.STDOUT,
+            )
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def sms(self, body: str, sid: str) -> str:
+        form = {"MessageSid": sid, "From": PATIENT, "To": SENDER, "Body": body}
+        url = f"{self.base}/twilio/sms"
+        signature = RequestValidator(self.token).compute_signature(url, form)
+        response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+        assert response.status_code == 200
+        return response.text
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Iterator[Service]:
+    empty_tables(database_url)
+    redis.Redis.from_url(redis_url).flushdb()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM_NUMBER": SENDER,
+        "TWILIO_API_BASE": fake_twilio.base_url,
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "DISPATCH_INTERVAL_SECONDS": "1",
+        "SEND_RATE_PER_SECOND": "50",
+        "CHECKIN_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    svc = Service(env, port, fake_twilio.auth_token)
+    svc.checkin("db", "upgrade")
+    svc.start("run", "--host", "127.0.0.1", "--port", str(port), log=tmp_path / "web.log")
+    svc.start("worker", log=tmp_path / "worker.log")
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
+def test_the_whole_loop_as_processes(service: Service, fake_twilio: FakeTwilio) -> None:
+    # Foundation: a clinic from the CLI, a patient from the API, /healthz answering 200.
+    out = service.checkin("clinic", "create", "Riverside Neurology", "--on-call-phone", ON_CALL)
+    key = out.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {key}"}
+    wait_for(lambda: _healthy(service.base))
+    created = requests.post(
+        f"{service.base}/api/v1/patients",
+        json={"phone": PATIENT, "name": "Ana Diaz", "timezone": daytime_zone(5), "language": "en"},
+        headers=auth, timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    patient_id = created.json()["id"]
+
+    def to_patient() -> list[dict[str, Any]]:
+        return [m for m in fake_twilio.messages() if m["To"] == PATIENT]
+
+    # 1. A check-in due now reaches the fake Twilio API once, within 10 s.
+    started = time.monotonic()
+    assert requests.post(f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10).status_code == 201
+    wait_for(to_patient, timeout=10)
+    assert time.monotonic() - started < 10
+    time.sleep(2.5)  # a few dispatch rounds later, still once
+    assert len(to_patient()) == 1
+
+    # 2. "3": the worsening escalation and the next check-in within 4 h.
+    answer = service.sms("3", "SM" + "3" * 32)
+    assert "healthcare professional today" in answer
+    escalations = requests.get(f"{service.base}/api/v1/escalations?status=open", headers=auth, timeout=10).json()
+    assert [e["reason"] for e in escalations["items"]] == ["worsening"]
+    shown = requests.get(f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10).json()
+    next_at = datetime.fromisoformat(shown["next_checkin_at"].replace("Z", "+00:00"))
+    assert timedelta(hours=3, minutes=59) < next_at - datetime.now(UTC) <= timedelta(hours=4)
+
+    # 3. An emergency: the 911 answer at once, then exactly one on-call SMS and one call.
+    answer = service.sms("I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32)
+    assert "Call 911 now" in answer
+    service.sms("I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32)  # Twilio's retry
+    wait_for(lambda: [m for m in fake_twilio.messages() if m["To"] == ON_CALL] and [c for c in fake_twilio.calls() if c["To"] == ON_CALL])
+    time.sleep(2.5)
+    assert len([m for m in fake_twilio.messages() if m["To"] == ON_CALL]) == 1
+    assert len([c for c in fake_twilio.calls() if c["To"] == ON_CALL]) == 1
+
+    # 4. STOP: opted out, and nothing more is sent.
+    assert "START" in service.sms("STOP", "SM" + "5" * 32)
+    before = len(to_patient())
+    refused = requests.post(f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10)
+    assert refused.status_code == 409
+    time.sleep(2.5)
+    assert len(to_patient()) == before
+    shown = requests.get(f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10).json()
+    assert shown["status"] == "opted_out" and shown["next_checkin_at"] is None
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

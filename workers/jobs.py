@@ -1,0 +1,186 @@
+"""RQ jobs. Each takes ids, re-checks the database, and is safe to run twice.
+
+Exceptions propagate to RQ so that its `Retry` backs off and tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from rq import get_current_job
+from sqlalchemy import update
+
+from service.core.schedule import outside_quiet_hours
+from service.core.texts import text
+from service.db import CheckIn, Message, Patient, utcnow
+from service.enqueue import enqueue_checkin, enqueue_message
+from service.spool import drain
+from service.usecases import delivery
+from service.usecases.followup import sender_number
+from service.usecases.inbound import InboundReply, receive_reply
+from service.usecases.voice import checkin_question
+from workers.context import current
+
+log = logging.getLogger(__name__)
+
+# How long a message may sit in `sending` before we conclude its worker died mid-send.
+STALE_SENDING = timedelta(minutes=10)
+# A pending message this old has lost its job (Redis flushed or down): enqueue it again.
+LOST_JOB = timedelta(seconds=15)
+DISPATCH_LOCK = "checkin:dispatch-lock"
+
+
+class NotSent(Exception):
+    """Twilio could not take the message now (429, 5xx, no connection); RQ retries it."""
+
+
+def _last_attempt() -> bool:
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
+def _wait_for_send_slot(sender: str, max_wait: float = 10.0) -> None:
+    """Keep to the sender's rate (about 1 SMS a second on a US long code)."""
+    runtime = current()
+    deadline = time.monotonic() + max_wait
+    while not runtime.try_send_slot(sender):
+        if time.monotonic() > deadline:
+            raise NotSent(f"send rate of sender still exhausted after {max_wait}s")
+        time.sleep(0.05)
+
+
+def deliver_message(message_id: int) -> str:
+    """Send one stored outbound message (an alert, a check-in) exactly once."""
+    runtime = current()
+    with runtime.sessions() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.status != "pending":
+            return "skipped"
+        _wait_for_send_slot(message.from_number)
+        result = delivery.deliver(
+            session,
+            runtime.settings,
+            runtime.transport,
+            message_id,
+            now=utcnow(),
+            last_attempt=_last_attempt(),
+        )
+    if result.outcome == "retry":
+        raise NotSent(f"message {message_id}: {result.kind}")
+    return result.outcome
+
+
+def send_checkin(checkin_id: int) -> str:
+    """Turn a due check-in into one outbound message and send it."""
+    runtime = current()
+    settings = runtime.settings
+    now = utcnow()
+    with runtime.sessions() as session:
+        checkin = session.get(CheckIn, checkin_id)
+        if checkin is None:
+            return "skipped"
+        if checkin.status == "sent" and checkin.message_id is not None:
+            message_id = checkin.message_id  # a retry: the message exists, deliver it
+        elif checkin.status != "scheduled" or checkin.due_at > now:
+            return "skipped"
+        else:
+            patient = session.get(Patient, checkin.patient_id)
+            assert patient is not None
+            if patient.status in ("opted_out", "paused"):
+                checkin.status = "cancelled"
+                session.commit()
+                return "cancelled"
+            later = outside_quiet_hours(now, patient.timezone)
+            if later > now:
+                # It became due in quiet hours (e.g. the worker was down): wait for morning.
+                checkin.due_at = later
+                session.commit()
+                return "deferred"
+            claimed = session.execute(
+                update(CheckIn)
+                .where(CheckIn.id == checkin_id, CheckIn.status == "scheduled")
+                .values(status="sent")
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                session.rollback()
+                return "skipped"
+            message = Message(
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                direction="outbound",
+                channel=checkin.channel,
+                purpose="checkin",
+                to_number=patient.phone,
+                from_number=sender_number(patient.clinic, settings),
+                body=checkin_text(patient, checkin.kind, checkin.channel),
+                status="pending",
+            )
+            session.add(message)
+            session.flush()
+            checkin.message_id = message_id = message.id
+            session.commit()
+    return deliver_message(message_id)
+
+
+def checkin_text(patient: Patient, kind: str, channel: str) -> str:
+    """The words of a check-in, in the patient's language."""
+    settings = current().settings
+    if channel == "voice":
+        return checkin_question(settings, patient, kind)
+    line = text("emergency_line", patient.language, emergency=settings.emergency_number)
+    key = "checkin.got_help" if kind == "got_help" else "checkin.sms"
+    return text(key, patient.language, clinic=patient.clinic.name, emergency_line=line)
+
+
+def dispatch_due() -> dict[str, int]:
+    """Periodic: enqueue due check-ins and lost messages, replay spooled replies.
+
+    Runs from every worker's cron; a short Redis lock lets one run at a time, and the
+    jobs it enqueues claim their rows in the database, so an overlap could not double-send.
+    """
+    runtime = current()
+    if not runtime.redis.set(DISPATCH_LOCK, b"1", nx=True, ex=30):
+        return {"locked": 1}
+    try:
+        now = utcnow()
+        counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0}
+        with runtime.sessions() as session:
+            counts["replayed"] = replay_spool()
+            for checkin_id in delivery.due_checkin_ids(session, now=now):
+                counts["checkins"] += enqueue_checkin(runtime, checkin_id)
+            for message_id, urgent in delivery.waiting_message_ids(
+                session, now=now, older_than=LOST_JOB
+            ):
+                counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
+            counts["unconfirmed"] = delivery.expire_stale_sending(
+                session, now=now, after=STALE_SENDING
+            )
+        return counts
+    finally:
+        runtime.redis.delete(DISPATCH_LOCK)
+
+
+def replay_spool() -> int:
+    """Store and act on replies that arrived while the database was down."""
+    runtime = current()
+    replayed = 0
+    with drain(runtime.settings.instance_path) as records, runtime.sessions() as db:
+        for record in records:
+            outcome = receive_reply(
+                db,
+                runtime.settings,
+                InboundReply(
+                    sid=record["sid"],
+                    from_number=record["from"],
+                    to_number=record["to"],
+                    text=record["text"],
+                    channel=record.get("channel", "sms"),
+                ),
+                now=utcnow(),
+            )
+            for message_id in outcome.alert_message_ids:
+                enqueue_message(runtime, message_id, urgent=True)
+            replayed += not outcome.replayed
+    return replayed
