@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +35,21 @@ from workers.main import make_worker
 
 PUBLIC_BASE_URL = "https://checkin.test"
 FROM_NUMBER = "+15005550006"
+
+
+def daytime_zone(hours_ahead: int = 0) -> str:
+    """A fixed-offset zone where it is daytime now and still `hours_ahead` from now.
+
+    Tests must not depend on when they run: quiet hours (21:00-08:00) would defer a check-in.
+    """
+    now = datetime.now(UTC)
+    for offset in range(-12, 15):
+        name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+        local = now.astimezone(ZoneInfo(name))
+        later = (now + timedelta(hours=hours_ahead)).astimezone(ZoneInfo(name))
+        if local.hour >= 9 and later.hour < 20 and later.date() == local.date():
+            return name
+    raise AssertionError("no daytime zone")
 
 
 def worker_id() -> str:
@@ -213,7 +230,7 @@ def make_patient(
     """Register patients through the API."""
 
     def make(phone: str = "+12025550123", handle: ClinicHandle | None = None, **extra: Any) -> dict[str, Any]:
-        payload = {"phone": phone, "timezone": "UTC", "language": "en", **extra}
+        payload = {"phone": phone, "timezone": daytime_zone(5), "language": "en", **extra}
         response = client.post(
             "/api/v1/patients", json=payload, headers=(handle or clinic).headers
         )

@@ -129,7 +129,9 @@ class Message(Base):
 
     __tablename__ = "messages"
     # One on-call SMS and one on-call call per escalation, whatever retries or races happen.
-    __table_args__ = (UniqueConstraint("escalation_id", "channel", name="uq_messages_alert"),)
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "purpose", "channel", name="uq_messages_alert"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)

@@ -90,7 +90,7 @@ def test_a_body_that_is_not_json_is_422(client: Any, clinic: Any) -> None:
 
 
 def test_schedule_a_checkin_now_sets_next_checkin_at(client: Any, clinic: Any, make_patient: Any) -> None:
-    patient = make_patient(timezone="UTC")
+    patient = make_patient()
     response = client.post(f"/api/v1/patients/{patient['id']}/checkins", headers=clinic.headers)
     assert response.status_code == 201
     body = response.get_json()

@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import empty_tables
+from tests.conftest import daytime_zone, empty_tables
 from tests.fake_twilio import FakeTwilio
 
 PATIENT = "+12025550123"
@@ -42,18 +41,6 @@ def wait_for(check: Callable[[], Any], timeout: float = 15.0, every: float = 0.2
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {check}")
         time.sleep(every)
-
-
-def daytime_zone(hours_ahead: int = 0) -> str:
-    """A fixed-offset zone where it is day now and still day `hours_ahead` from now."""
-    now = datetime.now(UTC)
-    for offset in range(-12, 15):
-        name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
-        local = now.astimezone(ZoneInfo(name))
-        later = (now + timedelta(hours=hours_ahead)).astimezone(ZoneInfo(name))
-        if 9 <= local.hour and later.hour < 20 and later.date() == local.date():
-            return name
-    raise AssertionError("no daytime zone")
 
 
 class Service:

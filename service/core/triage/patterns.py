@@ -4,8 +4,8 @@ Vocabulary phrases are written as space-separated items matched against normalis
 (tokens joined by single spaces, padded with one space at each end):
 
 - ``word``           the literal token (accents and case are folded when compiling);
-- ``a|b c|d``        alternatives separated by ``|``, each may be several words: wrap them in
-                     parentheses, e.g. ``(can not|unable to) move``;
+- ``a|b``            alternatives; ``(can not|unable to) move`` groups several words; a bar
+                     outside parentheses splits the whole phrase (``a b|c d``);
 - ``word*``          a token starting with ``word`` (``numb*`` matches numb, numbness);
 - ``*`` / ``**``     a gap of 0-3 / 0-6 tokens inside one clause (no punctuation, no "but");
 - ``~``              a gap of 0-1 token;
@@ -43,17 +43,33 @@ def fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class Compiled:
-    """One vocabulary list compiled to a single scanning regex."""
+    """One vocabulary list, compiled for scanning.
 
-    regex: re.Pattern[str] | None
+    Each phrase has its own regex, tried only at tokens that can start it (``by_first``), or
+    at every token when its first word is not a plain word (``anywhere``). This keeps a scan
+    linear in the message length and cheap in the vocabulary size.
+    """
+
+    regexes: tuple[re.Pattern[str], ...]
     literals: tuple[frozenset[str], ...]  # the literal words of each phrase, by phrase index
-    order: tuple[int, ...] = ()  # phrase index of capturing group 1, 2, ...
+    by_first: dict[str, tuple[int, ...]]  # first token -> phrase indices, longest phrase first
+    anywhere: tuple[int, ...]  # phrases whose first token is not a known word
+    rank: tuple[int, ...]  # rank of each phrase: longer phrases are tried first
 
-    def index(self, match: re.Match[str]) -> int:
-        """Index (in the vocabulary list) of the phrase that produced this match."""
-        group = match.lastindex
-        assert group is not None
-        return self.order[group - 1]
+    def candidates(self, token: str) -> tuple[int, ...]:
+        """Phrase indices that may match at a token, longest phrase first."""
+        listed = self.by_first.get(token, ())
+        if not self.anywhere:
+            return listed
+        return tuple(sorted(listed + self.anywhere, key=self.rank.__getitem__))
+
+    def match_at(self, padded: str, offset: int, token: str) -> tuple[int, int] | None:
+        """(phrase index, end offset) of the first phrase matching at ``offset``, if any."""
+        for index in self.candidates(token):
+            match = self.regexes[index].match(padded, offset)
+            if match is not None:
+                return index, match.end()
+        return None
 
 
 def _split_items(phrase: str) -> list[str]:
@@ -109,6 +125,9 @@ class _Builder:
         """Regex for a whole phrase (no leading or trailing space)."""
         if depth > 8:
             raise ValueError(f"macro recursion too deep in {phrase!r}")
+        if len(_split_alternatives(phrase)) > 1:
+            # "a b|c d" at top level means "(a b)|(c d)".
+            return self.group(phrase, depth + 1)
         out = ""
         started = False  # a required token has been emitted: later tokens need a space first
         for item in _split_items(phrase):
@@ -157,6 +176,46 @@ class _Builder:
         self.literals.add(word)
         return re.escape(word)
 
+    def first_words(self, phrase: str, depth: int = 0) -> set[str] | None:
+        """Words a phrase can start with; None when it may start with any token."""
+        if depth > 8:
+            return None
+        alternatives = _split_alternatives(phrase)
+        if len(alternatives) > 1:
+            return self._union(alternatives, depth)
+        words: set[str] = set()
+        for item in _split_items(phrase):
+            if item in ("^", "$"):
+                continue
+            optional = item.endswith("?") and len(item) > 1
+            found = self._item_first(item[:-1] if optional else item, depth)
+            if found is None:
+                return None
+            words |= found
+            if not optional:
+                return words
+        return None
+
+    def _union(self, alternatives: list[str], depth: int) -> set[str] | None:
+        words: set[str] = set()
+        for alternative in alternatives:
+            found = self.first_words(alternative, depth + 1)
+            if found is None:
+                return None
+            words |= found
+        return words
+
+    def _item_first(self, item: str, depth: int) -> set[str] | None:
+        if item.startswith("{") and item.endswith("}"):
+            return self.first_words(self.macros[item[1:-1]], depth + 1)
+        if item.startswith("(") and item.endswith(")"):
+            return self._union(_split_alternatives(item[1:-1]), depth)
+        if "|" in item:
+            return self._union(_split_alternatives(item), depth)
+        if item in _SPECIAL or item.endswith("*") or item == "~":
+            return None
+        return {fold(item)}
+
     def group(self, body: str, depth: int) -> str:
         """Regex for alternatives, longest first so the longer phrase wins at one position."""
         alternatives = sorted(_split_alternatives(body), key=len, reverse=True)
@@ -164,16 +223,30 @@ class _Builder:
 
 
 def compile_list(phrases: Sequence[str], macros: Mapping[str, str]) -> Compiled:
-    """Compile phrases into one regex with a capturing group per phrase, in the given order."""
-    if not phrases:
-        return Compiled(None, (), ())
-    # Longest phrase first: at one position the regex takes the first alternative that fits.
-    order = sorted(range(len(phrases)), key=lambda i: len(phrases[i]), reverse=True)
-    parts: list[str] = []
-    literals: dict[int, frozenset[str]] = {}
-    for index in order:
+    """Compile phrases; at one token the longest phrase (in characters) is tried first."""
+    regexes: list[re.Pattern[str]] = []
+    literals: list[frozenset[str]] = []
+    by_first: dict[str, list[int]] = {}
+    anywhere: list[int] = []
+    for index, phrase in enumerate(phrases):
         builder = _Builder(macros)
-        parts.append("(" + builder.phrase(phrases[index]) + ")")
-        literals[index] = frozenset(builder.literals)
-    regex = re.compile("(?<= )(?:" + "|".join(parts) + ")(?= )")
-    return Compiled(regex, tuple(literals[i] for i in range(len(phrases))), tuple(order))
+        regexes.append(re.compile("(?:" + builder.phrase(phrase) + ")(?= )"))
+        literals.append(frozenset(builder.literals))
+        first = builder.first_words(phrase)
+        if first is None:
+            anywhere.append(index)
+        else:
+            for word in first:
+                by_first.setdefault(word, []).append(index)
+    # Phrase indices are renumbered so that a lower index means a longer phrase.
+    order = sorted(range(len(phrases)), key=lambda i: (-len(phrases[i]), i))
+    rank = {index: position for position, index in enumerate(order)}
+    return Compiled(
+        regexes=tuple(regexes),
+        literals=tuple(literals),
+        by_first={
+            word: tuple(sorted(indices, key=rank.__getitem__)) for word, indices in by_first.items()
+        },
+        anywhere=tuple(sorted(anywhere, key=rank.__getitem__)),
+        rank=tuple(rank[i] for i in range(len(phrases))),
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:42:33.679567
+Create Date: 2026-11-25 02:58:48.430583
 """
 
 from collections.abc import Sequence
@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("status_reason", sa.String(length=32), nullable=True),
         sa.Column("same_streak", sa.Integer(), nullable=False),
         sa.Column("better_streak", sa.Integer(), nullable=False),
         sa.Column("menu_repeated", sa.Boolean(), nullable=False),
@@ -135,7 +136,7 @@ def upgrade() -> None:
             ["patient_id"], ["patients.id"], name=op.f("fk_messages_patient_id_patients")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
-        sa.UniqueConstraint("escalation_id", "channel", name="uq_messages_alert"),
+        sa.UniqueConstraint("escalation_id", "purpose", "channel", name="uq_messages_alert"),
         sa.UniqueConstraint("twilio_sid", name=op.f("uq_messages_twilio_sid")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:

@@ -1,0 +1,48 @@
+"""`checkin triage ...`: evaluate the classifier on labelled JSONL, or explain one message."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import click
+
+from service.core.triage import classify
+from service.core.triage.evaluate import evaluate, format_report, read_jsonl
+
+
+@click.group("triage")
+def triage_group() -> None:
+    """Inspect the SMS triage classifier."""
+
+
+@triage_group.command("eval")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("-v", "--verbose", is_flag=True, help="List every message classified wrongly.")
+def eval_command(file: TextIO, verbose: bool) -> None:
+    """Evaluate on FILE (JSONL with text, language, expected; '-' reads standard input)."""
+    try:
+        records = read_jsonl(file)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="FILE") from error
+    click.echo(format_report(evaluate(records), verbose=verbose))
+
+
+@triage_group.command("explain")
+@click.argument("text")
+@click.option(
+    "--language",
+    type=click.Choice(["en", "es"]),
+    default="en",
+    show_default=True,
+    help="The patient's stored language.",
+)
+def explain_command(text: str, language: str) -> None:
+    """Show how TEXT is classified and why."""
+    result = classify(text, language)
+    click.echo(f"category: {result.category}")
+    click.echo(f"language: {result.language}")
+    click.echo(f"needs_review: {str(result.needs_review).lower()}")
+    click.echo(f"opt_out_intent: {str(result.opt_out_intent).lower()}")
+    click.echo("reasons:")
+    for reason in result.reasons or ("(none)",):
+        click.echo(f"  - {reason}")

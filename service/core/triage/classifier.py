@@ -1,0 +1,346 @@
+"""classify(): read a patient's SMS reply and decide emergency / worse / same / better / unclear.
+
+Order of precedence, safest first:
+
+1. A red flag anywhere (English or Spanish vocabulary, whatever the stored language) makes the
+   message an emergency, even after "better" or a menu digit ("1 but I just fainted").
+2. A red flag that is negated ("no numbness"), hypothetical ("I'll call 911 if it gets bad"),
+   historical ("had a stroke in 2018"), chronic ("my usual numbness"), about a pet or object,
+   or part of an idiom ("stroke of luck") does not make an emergency. It is reported in
+   ``reasons``. ``needs_review`` is set when staff should read the message:
+   - negated red flags: always (PITFALLS: negation detection is only ~78% sensitive);
+   - hypothetical symptoms ("if I get short of breath I'll call"): yes, a symptom is being
+     talked about; hypothetical actions ("I'll call 911 if needed"): no;
+   - history in weeks ("passed out last week"): yes; months/years ("stroke in 2018",
+     "since my stroke"): no, these patients mention old strokes all the time;
+   - chronic ("always numb", "as usual"): yes;
+   - idioms and pets/objects: no.
+   Hedges ("maybe", "I think", "not sure") never weaken a red flag.
+3. Otherwise better/same/worse words and the menu digit decide. Negated status words are
+   weak ("not worse" -> same) and lose to plain ones ("not worse, actually improving" ->
+   better). When plain words disagree, what follows the last "but"/"pero" wins, else the more
+   severe category. A menu digit and words that disagree give the more severe category.
+4. Anything else is unclear.
+
+Free-text opt-out wording sets ``opt_out_intent``; it never changes the category.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from service.core.triage.negation import (
+    CONTRASTS,
+    STATUS_PRE_WINDOW,
+    Context,
+    Span,
+    scan,
+    scan_every_start,
+)
+from service.core.triage.normalise import normalise
+from service.core.triage.vocab import LANGUAGES, Language, vocabulary
+
+Category = Literal["emergency", "worse", "same", "better", "unclear"]
+MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
+SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
+_SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The outcome of classifying one reply."""
+
+    category: Category
+    reasons: tuple[str, ...]
+    language: Language
+    needs_review: bool
+    opt_out_intent: bool
+
+
+@dataclass
+class _Finding:
+    text: str
+    span: Span
+    kind: str
+    state: str = "affirmed"  # or negated, conditional, history, chronic, other, idiom
+    review: bool = False
+    detail: str = ""
+
+
+@dataclass
+class _StatusHit:
+    category: Category
+    strong: bool
+    position: int
+    text: str
+
+
+@dataclass
+class _LanguageResult:
+    language: Language
+    findings: list[_Finding] = field(default_factory=list)
+    status: list[_StatusHit] = field(default_factory=list)
+    opt_out: list[str] = field(default_factory=list)
+    hints: int = 0
+    contrasts: list[int] = field(default_factory=list)
+
+
+def _stored_language(language: object) -> Language:
+    code = str(language or "").strip().lower()[:2]
+    return "es" if code == "es" else "en"
+
+
+def _findings(ctx: Context) -> list[_Finding]:
+    """Red flags in one language, each with the state its context gives it."""
+    vocab = ctx.vocab
+    spans = scan_every_start(vocab.red_flags, ctx.norm)
+    actions = [s for s in spans if vocab.red_flag_entries[s.index].kind == "action"]
+    findings = []
+    for span in spans:
+        entry = vocab.red_flag_entries[span.index]
+        literals = vocab.red_flags.literals[span.index]
+        finding = _Finding(ctx.norm.text(span.first, span.last), span, entry.kind)
+        findings.append(finding)
+        trap = ctx.overlapping(ctx.traps, span)
+        if trap is not None:
+            trap_entry = vocab.trap_entries[trap.index]
+            finding.state, finding.review = "idiom", trap_entry.review
+            finding.detail = ctx.norm.text(trap.first, trap.last)
+            continue
+        if ctx.other_subject(span):
+            finding.state = "other"
+            continue
+        cue = ctx.gap_negated(span, literals) or ctx.post_negated(span.last)
+        if not cue and not ctx.inherent_negation(span, literals):
+            others = tuple(s for s in spans if s is not span)
+            cue = ctx.pre_negated(span.first, exclude=others)
+        if cue:
+            finding.state, finding.review, finding.detail = "negated", True, cue
+            continue
+        if ctx.conditional(span, entry.kind == "action", actions):
+            finding.state, finding.review = "conditional", entry.kind == "symptom"
+            continue
+        history = ctx.history(span)
+        if history:
+            finding.state, finding.review = "history", history == "recent"
+            continue
+        chronic = ctx.chronic_marker(span)
+        if chronic:
+            finding.state, finding.review, finding.detail = "chronic", True, chronic
+    return findings
+
+
+def _status(ctx: Context) -> list[_StatusHit]:
+    """Better/same/worse phrases in one language, after negation and conditionals."""
+    vocab = ctx.vocab
+    hits: list[_StatusHit] = []
+    for span in scan(vocab.status, ctx.norm):
+        entry = vocab.status_entries[span.index]
+        text = ctx.norm.text(span.first, span.last)
+        if ctx.overlapping(ctx.status_traps, span) or ctx.overlapping(ctx.traps, span):
+            continue
+        if any(
+            c.first < span.first and ctx.same_sentence(c.first, span.first)
+            for c in ctx.conditionals
+        ):
+            continue  # "if it gets worse" is not a report of getting worse
+        category: Category = entry.category
+        strong = entry.strong
+        literals = vocab.status.literals[span.index]
+        if not ctx.inherent_negation(span, literals):
+            cue = ctx.pre_negated(span.first, STATUS_PRE_WINDOW, cross_commas=False)
+            if cue:
+                if category == "same":
+                    continue
+                category, strong, text = "same", False, f"{cue} {text}"
+        hits.append(_StatusHit(category, strong, span.first, text))
+    for trap in ctx.traps:
+        implied = vocab.trap_entries[trap.index].implies
+        if implied in SEVERITY:
+            text = ctx.norm.text(trap.first, trap.last)
+            hits.append(_StatusHit(implied, True, trap.first, text))
+    return hits
+
+
+def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
+    vocab = vocabulary(language)
+    norm = normalise(text, language)
+    ctx = Context(norm, vocab)
+    result = _LanguageResult(language)
+    result.findings = _findings(ctx)
+    result.status = _status(ctx)
+    for span in scan(vocab.opt_out, norm):
+        literals = vocab.opt_out.literals[span.index]
+        if ctx.inherent_negation(span, literals) or not ctx.pre_negated(span.first, 2, False):
+            result.opt_out.append(norm.text(span.first, span.last))
+    result.hints = sum(1 for t in norm.tokens if t in vocab.language_hints)
+    result.contrasts = [i for i, t in enumerate(norm.tokens) if t in CONTRASTS]
+    return result, ctx
+
+
+def _menu(ctx: Context) -> tuple[list[str], list[str]]:
+    """Menu digits that answer the check-in, and other bare numbers (for the reasons)."""
+    en, es = vocabulary("en"), vocabulary("es")
+    number_words = {**en.number_words, **es.number_words}
+    units = en.number_units | es.number_units
+    prepositions = en.number_prepositions | es.number_prepositions
+    prefixes = en.menu_prefixes | es.menu_prefixes
+    tokens = ctx.tokens
+    words = [i for i, t in enumerate(tokens) if t[0].isalnum()]
+    if len(words) == 1 and tokens[words[0]] in number_words:
+        return [number_words[tokens[words[0]]]], []
+    digits: list[str] = []
+    others: list[str] = []
+    for order, i in enumerate(words):
+        token = tokens[i]
+        if not token.isdigit():
+            continue
+        before = tokens[i - 1] if i > 0 else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        joined_before = before in "-/:.,=" and before != "" and i > 1 and tokens[i - 2].isdigit()
+        joined_after = (
+            after in "-/:.,=" and after != "" and i + 2 < len(tokens) and tokens[i + 2].isdigit()
+        )
+        if joined_before or joined_after:
+            continue
+        if token not in MENU:
+            if len(words) == 1:
+                others.append(token)
+            continue
+        previous_word = tokens[words[order - 1]] if order > 0 else ""
+        next_word = tokens[words[order + 1]] if order + 1 < len(words) else ""
+        if previous_word in prefixes:
+            digits.append(token)
+            continue
+        if next_word in units or previous_word in prepositions:
+            continue
+        if order == 0 or order == len(words) - 1 or len(words) <= 3:
+            digits.append(token)
+    return digits, others
+
+
+def _most_severe(categories: list[Category]) -> Category:
+    return max(categories, key=SEVERITY.__getitem__)
+
+
+def _decide_status(
+    hits: list[_StatusHit], contrasts: list[int], digits: list[str]
+) -> tuple[Category, list[str]]:
+    reasons: list[str] = []
+    word_category: Category | None = None
+    strong = [h for h in hits if h.strong]
+    pool = strong or hits
+    if pool:
+        for contrast in reversed(contrasts):
+            before = [h for h in pool if h.position < contrast]
+            after = [h for h in pool if h.position > contrast]
+            if before and after and {h.category for h in before} != {h.category for h in after}:
+                pool = after
+                break
+        word_category = _most_severe([h.category for h in pool])
+        reasons.extend(f"{h.category}: {h.text}" for h in pool)
+    distinct = sorted(set(digits))
+    menu_category: Category | None = None
+    if len(distinct) == 1:
+        menu_category = MENU[distinct[0]]
+        reasons.insert(0, f"menu: {distinct[0]}")
+    elif len(distinct) > 1:
+        reasons.insert(0, f"several menu numbers: {', '.join(distinct)}")
+    if menu_category is not None and word_category is not None:
+        if not strong:
+            return menu_category, reasons
+        worst = (
+            word_category if SEVERITY[word_category] > SEVERITY[menu_category] else menu_category
+        )
+        return worst, reasons
+    if menu_category:
+        return menu_category, reasons
+    if word_category:
+        return word_category, reasons
+    return "unclear", reasons
+
+
+def _pick_language(
+    text: str, stored: Language, results: dict[Language, _LanguageResult]
+) -> Language:
+    score = {lang: r.hints for lang, r in results.items()}
+    score["es"] += 2 * min(1, sum(1 for ch in text.casefold() if ch in _SPANISH_MARKS))
+    if score["en"] > score["es"]:
+        return "en"
+    if score["es"] > score["en"]:
+        return "es"
+    return stored
+
+
+_PREFIX = {
+    "negated": "negated red flag",
+    "conditional": "conditional red flag",
+    "history": "past red flag",
+    "chronic": "chronic red flag",
+    "other": "red flag about a pet or object",
+    "idiom": "not a red flag",
+}
+
+
+def _classify(text: str, language: str) -> Triage:
+    stored = _stored_language(language)
+    results: dict[Language, _LanguageResult] = {}
+    contexts: dict[Language, Context] = {}
+    for lang in LANGUAGES:
+        results[lang], contexts[lang] = _analyse(text, lang)
+    chosen = _pick_language(text, stored, results)
+
+    affirmed: list[str] = []
+    notes: list[str] = []
+    needs_review = False
+    seen: set[str] = set()
+    for lang in (chosen, *(x for x in LANGUAGES if x != chosen)):
+        texts = {f.text for f in results[lang].findings}
+        for finding in results[lang].findings:
+            if finding.text in seen:
+                # Shared words ("911", "sos") are judged in the language the patient wrote.
+                continue
+            if finding.state == "affirmed":
+                reason = f"red flag: {finding.text}"
+                if reason not in affirmed:
+                    affirmed.append(reason)
+                continue
+            needs_review = needs_review or finding.review
+            detail = f" ({finding.detail})" if finding.detail else ""
+            note = f"{_PREFIX[finding.state]}: {finding.text}{detail}"
+            if note not in notes:
+                notes.append(note)
+        seen |= texts
+    opt_out = [o for lang in LANGUAGES for o in results[lang].opt_out]
+    opt_notes = [f"opt-out wording: {o}" for o in dict.fromkeys(opt_out)]
+
+    if affirmed:
+        return Triage(
+            "emergency", tuple(affirmed + notes + opt_notes), chosen, needs_review, bool(opt_out)
+        )
+
+    primary = results[chosen]
+    other = results["es" if chosen == "en" else "en"]
+    hits, contrasts = primary.status, primary.contrasts
+    if not hits:
+        hits, contrasts = other.status, other.contrasts
+    digits, others = _menu(contexts["en"])
+    category, reasons = _decide_status(hits, contrasts, digits)
+    if category == "unclear" and others:
+        reasons.append(f"number outside the menu: {others[0]}")
+    return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
+
+
+def classify(text: str, language: str = "en") -> Triage:
+    """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
+    stored = _stored_language(language)
+    try:
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        if not unicodedata.normalize("NFKC", text).strip():
+            return Triage("unclear", ("empty message",), stored, False, False)
+        return _classify(text, language)
+    except Exception:  # a reply must always get an answer; staff look at the message
+        return Triage("unclear", ("could not read the message",), stored, True, False)

@@ -1,0 +1,123 @@
+"""Text normalisation: the one step that turns an SMS into comparable tokens.
+
+``normalise(text, language)`` folds case and accents, expands contractions, squeezes
+elongated letters ("sooo", "numbbbb"), applies the language's shorthand/misspelling map and
+splits the text into tokens (words, numbers and the punctuation that bounds clauses).
+The language only chooses which shorthand map applies ("bn" is "been" in English and "bien"
+in Spanish); both languages are always normalised and scanned by the classifier.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from service.core.triage.vocab import Language, Vocabulary, vocabulary
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "′": "'"})
+# Newlines and similar separators end a sentence just like a full stop does.
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\u0085]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"\b(?:can't|cant't|cann't|can't't)", "cannot"),
+        (r"\bwon't\b", "will not"),
+        (r"\bain't\b", "is not"),
+        (r"n't\b", " not"),
+        (r"\bi'm\b", "i am"),
+        (r"'re\b", " are"),
+        (r"'ve\b", " have"),
+        (r"'ll\b", " will"),
+        (r"\b(i|you|he|she|we|they)'d\b", r"\1 would"),
+        (r"\b(it|he|she|that|there|what|where|who|here)'s\b", r"\1 is"),
+        (r"'s\b", ""),
+        (r"'", ""),
+    )
+)
+_TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?/&=-]")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+_PUNCT = frozenset(".,;:!?/&=-")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Normalised text: tokens, and the same tokens joined with spaces for regex scanning."""
+
+    tokens: tuple[str, ...]
+    padded: str  # " tok tok tok " - every token has a space on each side
+    starts: tuple[int, ...]  # offset of each token in ``padded``
+
+    def token_span(self, start: int, end: int) -> tuple[int, int]:
+        """Token range [first, last+1) covered by the character range [start, end)."""
+        return bisect.bisect_left(self.starts, start), bisect.bisect_left(self.starts, end)
+
+    def text(self, first: int, last: int) -> str:
+        """The tokens first..last-1 joined with spaces."""
+        return " ".join(self.tokens[first:last])
+
+
+def strip_accents(text: str) -> str:
+    """Remove combining marks (á -> a, ñ -> n, ü -> u)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _unelongate(token: str, vocab: Vocabulary) -> str:
+    """Squeeze runs of 3+ letters, preferring the spelling the vocabulary knows."""
+    if not _ELONGATED.search(token):
+        return token
+    single = _ELONGATED.sub(r"\1", token)
+    double = _ELONGATED.sub(r"\1\1", token)
+    if single in vocab.lexicon:
+        return single
+    if double in vocab.lexicon:
+        return double
+    return single
+
+
+def _map_pre_accent(text: str, vocab: Vocabulary) -> str:
+    for source, target in vocab.pre_accent_map.items():
+        text = re.sub(rf"(?<!\w){re.escape(source)}(?!\w)", target, text)
+    return text
+
+
+def normalise(text: str, language: Language = "en") -> Normalised:
+    """Normalise an SMS for matching against the given language's vocabulary."""
+    vocab = vocabulary(language)
+    for symbol, word in vocab.symbol_map.items():
+        if symbol in text:
+            text = text.replace(symbol, f" {word} ")
+    text = unicodedata.normalize("NFKC", text)
+    text = _LINE_BREAKS.sub(" . ", text)
+    text = _CONTROL.sub(" ", text).casefold().translate(_APOSTROPHES)
+    text = _map_pre_accent(text, vocab)
+    text = strip_accents(text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    words: list[str] = []
+    previous = ""
+    for raw in _TOKEN.findall(text):
+        if raw in _PUNCT:
+            # Repeated punctuation ("!!!", "...") carries no more meaning than one mark.
+            if raw != previous:
+                words.append(raw)
+            previous = raw
+            continue
+        token = _unelongate(raw, vocab)
+        words.extend(vocab.shorthand.get(token, token).split())
+        previous = raw
+    padded = " " + " ".join(words) + " "
+    for source, target in vocab.phrase_map:
+        if source != target and f" {source} " in padded:
+            padded = padded.replace(f" {source} ", f" {target} ")
+    tokens = tuple(padded.split())
+    padded = " " + " ".join(tokens) + " "
+    starts: list[int] = []
+    offset = 1
+    for token in tokens:
+        starts.append(offset)
+        offset += len(token) + 1
+    return Normalised(tokens, padded, tuple(starts))
