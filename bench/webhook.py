@@ -118,8 +118,8 @@ class Result:
     elapsed: float = 0.0
     errors: int = 0
     first_error: str | None = None
-    sent: int = 0  # answered, warm-up included
-    stored: int | None = None  # inbound messages found in the database afterwards
+    answered: set[str] = field(default_factory=set)  # sids answered 200, warm-up included
+    stored: int | None = None  # how many of those the database holds afterwards
 
     @property
     def done(self) -> int:
@@ -142,7 +142,7 @@ class Result:
     @property
     def unstored(self) -> int:
         """Answered replies the database does not hold (spooled or lost)."""
-        return 0 if self.stored is None else max(0, self.sent - self.stored)
+        return 0 if self.stored is None else len(self.answered) - self.stored
 
     def fail(self, message: str) -> None:
         """Count a bad answer and keep the first one."""
@@ -173,6 +173,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=TARGET_CONCURRENCY)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--keep-alive", type=int, default=2, help="gunicorn --keep-alive seconds (its default: 2)"
+    )
     parser.add_argument("--skip-http", action="store_true", help="in-process figures only")
     parser.add_argument(
         "--http-timeout", type=float, default=180.0, help="seconds allowed per HTTP phase"
@@ -372,14 +375,15 @@ def prepare(setup: Setup, body: str, count: int, tag: str) -> Batch:
 
 
 def count_stored(setup: Setup, result: Result, batch: Batch) -> None:
-    """How many of the batch's replies the service really stored (not spooled, not lost)."""
+    """How many of the replies answered 200 the service really stored (not spooled, not lost)."""
     engine = create_engine(setup.settings.database_url)
     try:
         with engine.connect() as connection:
-            result.stored = connection.scalar(
-                text("SELECT count(*) FROM messages WHERE twilio_sid LIKE :prefix"),
+            stored = connection.scalars(
+                text("SELECT twilio_sid FROM messages WHERE twilio_sid LIKE :prefix"),
                 {"prefix": batch.prefix + "%"},
             )
+            result.stored = len(result.answered.intersection(stored))
     finally:
         engine.dispose()
 
@@ -413,9 +417,10 @@ def in_process(app: Flask, route: str, batch: Batch, warmup: int = 20) -> Result
     client = app.test_client()
     check = checker(route)
     requests = batch.items
+    result = Result("in-process", route, len(requests) - warmup)
     for item in requests[:warmup]:
-        client.post(PATH, data=item.form, headers=item.headers)
-    result = Result("in-process", route, len(requests) - warmup, sent=len(requests))
+        if client.post(PATH, data=item.form, headers=item.headers).status_code == 200:
+            result.answered.add(item.form["MessageSid"])
     clock = time.perf_counter
     start = clock()
     for item in requests[warmup:]:
@@ -425,6 +430,8 @@ def in_process(app: Flask, route: str, batch: Batch, warmup: int = 20) -> Result
         problem = check(response.status_code, response.get_data(as_text=True))
         if problem:
             result.fail(problem)
+        if response.status_code == 200:
+            result.answered.add(item.form["MessageSid"])
     result.elapsed = clock() - start
     return result
 
@@ -464,6 +471,8 @@ def gunicorn(
         str(args.workers),
         "--threads",
         str(args.threads),
+        "--keep-alive",
+        str(args.keep_alive),
         "--backlog",
         "2048",
         "--log-level",
@@ -565,7 +574,8 @@ async def http_load(base: str, route: str, batch: Batch, concurrency: int, budge
                     status, body = await post(item)
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     status, body = 0, f"{type(exc).__name__}: {exc}"
-                result.sent += 1
+                if status == 200:
+                    result.answered.add(item.form["MessageSid"])
                 if record:
                     result.latencies.append(time.perf_counter() - began)
                     problem = check(status, body)
@@ -600,7 +610,7 @@ def table(results: list[Result]) -> str:
     lines = [head, "-" * len(head)]
     bare = {r.mode: r for r in results if r.route == "bare"}
     for r in results:
-        stored = "-" if r.stored is None else f"{100 * r.stored / max(1, r.sent):.0f}%"
+        stored = "-" if r.stored is None else f"{100 * r.stored / max(1, len(r.answered)):.0f}%"
         line = (
             f"{r.mode:<12}{r.route:<11}{r.done:>9}{r.errors:>7}{stored:>8}{r.rps:>8.0f}"
             f"{r.percentile(50):>9.2f}{r.percentile(99):>9.2f}"
@@ -630,7 +640,7 @@ def verdict(results: list[Result], concurrency: int) -> str:
     note = "" if concurrency == TARGET_CONCURRENCY else f" (measured at c={concurrency})"
     errors = f", {r.errors} bad answers" if r.errors else ""
     if r.unstored:
-        errors += f"; {r.unstored} of {r.sent} replies NOT STORED: failure-path figures"
+        errors += f"; {r.unstored} of {len(r.answered)} answers NOT STORED: failure-path figures"
     return f"target: {goal}: {met} (p99 {p99:.1f} ms{errors}){note}"
 
 
@@ -712,7 +722,8 @@ def report(
     print(f"database: {setup.database_label}; redis: {setup.redis_label}")
     if not args.skip_http:
         print(
-            f"http: gunicorn -k gthread -w {args.workers} --threads {args.threads} on 127.0.0.1;"
+            f"http: gunicorn -k gthread -w {args.workers} --threads {args.threads}"
+            f" --keep-alive {args.keep_alive} on 127.0.0.1;"
             f" load from aiohttp in this process, sharing the {cores} cores with gunicorn;"
             f" closed loop: {args.concurrency} patients each send their next request as soon"
             " as the previous answer arrives (so p50 ~ concurrency / rps)"
@@ -728,8 +739,8 @@ def report(
     for r in results:
         if r.unstored:
             print(
-                f"\n{r.mode} {r.route}: {r.unstored} of {r.sent} answered replies are not in the"
-                " database (the webhook answered from its fallback and spooled them)"
+                f"\n{r.mode} {r.route}: {r.unstored} of {len(r.answered)} replies answered 200 are"
+                " not in the database (the webhook answered from its fallback and spooled them)"
             )
     if any(r.errors or r.unstored for r in results):
         for path in [setup.log_file, *sorted(setup.tmp.glob("gunicorn-*.log"))]:

@@ -50,6 +50,7 @@ class Service:
         self.env, self.port, self.token = env, port, token
         self.base = f"http://127.0.0.1:{port}"
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Any] = []
 
     def checkin(self, *args: str) -> str:
         done = subprocess.run(
@@ -61,6 +62,7 @@ class Service:
 
     def start(self, *args: str, log: Path) -> None:
         handle = log.open("wb")
+        self.logs.append(handle)
         self.processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "service.cli", *args], env=self.env,
@@ -76,6 +78,9 @@ class Service:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        for handle in self.logs:
+            handle.close()
 
     def sms(self, body: str, sid: str) -> str:
         form = {"MessageSid": sid, "From": PATIENT, "To": SENDER, "Body": body}

@@ -125,7 +125,10 @@ def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
             raise ValueError(f"line {number}: not JSON ({error.msg})") from error
         if not isinstance(record, dict) or "text" not in record:
             raise ValueError(f"line {number}: expected an object with a 'text' field")
-        _expected(record)
+        try:
+            _expected(record)
+        except ValueError as error:
+            raise ValueError(f"line {number}: {error}") from error
         records.append(record)
     return records
 

@@ -46,6 +46,8 @@ class Span:
 def scan(compiled: Compiled, norm: Normalised) -> list[Span]:
     """Non-overlapping matches of one compiled list, left to right."""
     spans: list[Span] = []
+    if not compiled.may_match(norm.token_set):
+        return spans
     i = 0
     count = len(norm.tokens)
     while i < count:
@@ -63,6 +65,8 @@ def scan(compiled: Compiled, norm: Normalised) -> list[Span]:
 def scan_every_start(compiled: Compiled, norm: Normalised) -> list[Span]:
     """Matches starting at every token, so one long match cannot hide a later one."""
     spans: list[Span] = []
+    if not compiled.may_match(norm.token_set):
+        return spans
     covered_until = -1
     for i, token in enumerate(norm.tokens):
         found = compiled.match_at(norm.padded, norm.starts[i], token)
@@ -83,30 +87,63 @@ class Context:
         self.norm = norm
         self.vocab = vocab
         self.tokens = norm.tokens
-        hard = [False] * len(norm.tokens)
-        for span in scan(vocab.hard_terminators, norm):
+
+    @cached_property
+    def hard(self) -> list[bool]:
+        """Whether each token is (part of) a hard terminator."""
+        hard = [False] * len(self.tokens)
+        for span in scan(self.vocab.hard_terminators, self.norm):
             for i in range(span.first, span.last):
                 hard[i] = True
-        self.hard = hard
-        self.pseudo = scan(vocab.pseudo_negation, norm)
-        self.pre_cues = [s for s in scan(vocab.negation_pre, norm) if not self._masked(s)]
-        self.post_cues = [s for s in scan(vocab.negation_post, norm) if not self._masked(s)]
-        sentence = []
-        clause = []
+        return hard
+
+    @cached_property
+    def pseudo(self) -> list[Span]:
+        """Pseudo-negations ("not sure", "no idea"): their cue words negate nothing."""
+        return scan(self.vocab.pseudo_negation, self.norm)
+
+    @cached_property
+    def pre_cues(self) -> list[Span]:
+        """Negation cues that work forwards."""
+        return [s for s in scan(self.vocab.negation_pre, self.norm) if not self._masked(s)]
+
+    @cached_property
+    def post_cues(self) -> list[Span]:
+        """Negation cues that work backwards."""
+        return [s for s in scan(self.vocab.negation_post, self.norm) if not self._masked(s)]
+
+    @cached_property
+    def _units(self) -> tuple[list[int], list[int]]:
+        sentence: list[int] = []
+        clause: list[int] = []
         current_sentence = current_clause = 0
-        for i, token in enumerate(norm.tokens):
-            if hard[i]:
+        for i, token in enumerate(self.tokens):
+            if self.hard[i]:
                 current_sentence += 1
                 current_clause += 1
-            elif token in vocab.soft_terminators:
+            elif token in self.vocab.soft_terminators:
                 current_clause += 1
             sentence.append(current_sentence)
             clause.append(current_clause)
-        self.sentence = sentence
-        self.clause = clause
+        return sentence, clause
+
+    @property
+    def sentence(self) -> list[int]:
+        """Sentence number of each token."""
+        return self._units[0]
+
+    @property
+    def clause(self) -> list[int]:
+        """Clause number of each token."""
+        return self._units[1]
+
+    @cached_property
+    def _pseudo_tokens(self) -> frozenset[int]:
+        return frozenset(i for p in self.pseudo for i in range(p.first, p.last))
 
     def _masked(self, cue: Span) -> bool:
-        return any(p.first < cue.last and cue.first < p.last for p in self.pseudo)
+        masked = self._pseudo_tokens
+        return bool(masked) and any(i in masked for i in range(cue.first, cue.last))
 
     @cached_property
     def traps(self) -> list[Span]:

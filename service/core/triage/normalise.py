@@ -10,6 +10,7 @@ in Spanish); both languages are always normalised and scanned by the classifier.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ _CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"'", ""),
     )
 )
-_TOKEN = re.compile(r"[a-z0-9]+|[.,;:!?/&=-]")
+_TOKEN = re.compile(r"[^\W_]+|[.,;:!?/&=-]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _PUNCT = frozenset(".,;:!?/&=-")
 
@@ -49,6 +51,7 @@ class Normalised:
     tokens: tuple[str, ...]
     padded: str  # " tok tok tok " - every token has a space on each side
     starts: tuple[int, ...]  # offset of each token in ``padded``
+    token_set: frozenset[str]
 
     def token_span(self, start: int, end: int) -> tuple[int, int]:
         """Token range [first, last+1) covered by the character range [start, end)."""
@@ -61,6 +64,8 @@ class Normalised:
 
 def strip_accents(text: str) -> str:
     """Remove combining marks (á -> a, ñ -> n, ü -> u)."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -78,40 +83,50 @@ def _unelongate(token: str, vocab: Vocabulary) -> str:
     return single
 
 
-def _map_pre_accent(text: str, vocab: Vocabulary) -> str:
-    for source, target in vocab.pre_accent_map.items():
-        text = re.sub(rf"(?<!\w){re.escape(source)}(?!\w)", target, text)
-    return text
+def _base_tokens(text: str) -> tuple[str, ...]:
+    """Language-independent tokens: case folded, contractions expanded, accents kept."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _LINE_BREAKS.sub(" . ", text)
+    text = _CONTROL.sub(" ", text).casefold().translate(_APOSTROPHES)
+    if "'" in text:
+        for pattern, replacement in _CONTRACTIONS:
+            text = pattern.sub(replacement, text)
+    tokens: list[str] = []
+    for raw in _TOKEN.findall(text):
+        if raw in _PUNCT and tokens and tokens[-1] == raw:
+            continue  # "!!!" or "..." carries no more meaning than one mark
+        tokens.append(raw)
+    return tuple(tokens)
+
+
+@functools.lru_cache(maxsize=16384)
+def _map_token(language: Language, token: str) -> tuple[str, ...]:
+    """One base token in a language: accent map, accents, elongation, shorthand."""
+    vocab = vocabulary(language)
+    mapped = vocab.pre_accent_map.get(token)
+    if mapped is not None:
+        return tuple(mapped.split())
+    folded = _NON_WORD.sub("", strip_accents(token))
+    if not folded:
+        return ()
+    folded = _unelongate(folded, vocab)
+    return tuple(vocab.shorthand.get(folded, folded).split())
 
 
 def normalise(text: str, language: Language = "en") -> Normalised:
     """Normalise an SMS for matching against the given language's vocabulary."""
     vocab = vocabulary(language)
-    for symbol, word in vocab.symbol_map.items():
-        if symbol in text:
-            text = text.replace(symbol, f" {word} ")
-    text = unicodedata.normalize("NFKC", text)
-    text = _LINE_BREAKS.sub(" . ", text)
-    text = _CONTROL.sub(" ", text).casefold().translate(_APOSTROPHES)
-    text = _map_pre_accent(text, vocab)
-    text = strip_accents(text)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
+    if vocab.symbols is not None and vocab.symbols.search(text):
+        text = vocab.symbols.sub(lambda m: f" {vocab.symbol_map[m.group(0)]} ", text)
     words: list[str] = []
-    previous = ""
-    for raw in _TOKEN.findall(text):
-        if raw in _PUNCT:
-            # Repeated punctuation ("!!!", "...") carries no more meaning than one mark.
-            if raw != previous:
-                words.append(raw)
-            previous = raw
-            continue
-        token = _unelongate(raw, vocab)
-        words.extend(vocab.shorthand.get(token, token).split())
-        previous = raw
+    for token in _base_tokens(text):
+        if token in _PUNCT:
+            words.append(token)
+        else:
+            words.extend(_map_token(language, token))
     padded = " " + " ".join(words) + " "
     for source, target in vocab.phrase_map:
-        if source != target and f" {source} " in padded:
+        if f" {source} " in padded:
             padded = padded.replace(f" {source} ", f" {target} ")
     tokens = tuple(padded.split())
     padded = " " + " ".join(tokens) + " "
@@ -120,4 +135,4 @@ def normalise(text: str, language: Language = "en") -> Normalised:
     for token in tokens:
         starts.append(offset)
         offset += len(token) + 1
-    return Normalised(tokens, padded, tuple(starts))
+    return Normalised(tokens, padded, tuple(starts), frozenset(tokens))

@@ -52,20 +52,21 @@ class Compiled:
 
     regexes: tuple[re.Pattern[str], ...]
     literals: tuple[frozenset[str], ...]  # the literal words of each phrase, by phrase index
-    by_first: dict[str, tuple[int, ...]]  # first token -> phrase indices, longest phrase first
+    # first token -> phrase indices to try there (including ``anywhere``), longest phrase first
+    by_first: dict[str, tuple[int, ...]]
     anywhere: tuple[int, ...]  # phrases whose first token is not a known word
-    rank: tuple[int, ...]  # rank of each phrase: longer phrases are tried first
 
     def candidates(self, token: str) -> tuple[int, ...]:
         """Phrase indices that may match at a token, longest phrase first."""
-        listed = self.by_first.get(token, ())
-        if not self.anywhere:
-            return listed
-        return tuple(sorted(listed + self.anywhere, key=self.rank.__getitem__))
+        return self.by_first.get(token, self.anywhere)
+
+    def may_match(self, tokens: frozenset[str]) -> bool:
+        """False when no phrase of the list can start at any of these tokens."""
+        return bool(self.anywhere) or not self.by_first.keys().isdisjoint(tokens)
 
     def match_at(self, padded: str, offset: int, token: str) -> tuple[int, int] | None:
         """(phrase index, end offset) of the first phrase matching at ``offset``, if any."""
-        for index in self.candidates(token):
+        for index in self.by_first.get(token, self.anywhere):
             match = self.regexes[index].match(padded, offset)
             if match is not None:
                 return index, match.end()
@@ -245,8 +246,8 @@ def compile_list(phrases: Sequence[str], macros: Mapping[str, str]) -> Compiled:
         regexes=tuple(regexes),
         literals=tuple(literals),
         by_first={
-            word: tuple(sorted(indices, key=rank.__getitem__)) for word, indices in by_first.items()
+            word: tuple(sorted(indices + anywhere, key=rank.__getitem__))
+            for word, indices in by_first.items()
         },
         anywhere=tuple(sorted(anywhere, key=rank.__getitem__)),
-        rank=tuple(rank[i] for i in range(len(phrases))),
     )

@@ -55,6 +55,7 @@ class Vocabulary:
     phrase_map: tuple[tuple[str, str], ...]
     pre_accent_map: dict[str, str]
     symbol_map: dict[str, str]
+    symbols: re.Pattern[str] | None
     lexicon: frozenset[str]
     red_flags: Compiled
     red_flag_entries: tuple[FlagEntry, ...]
@@ -132,6 +133,7 @@ def vocabulary(language: Language) -> Vocabulary:
     traps = compile_list(trap_phrases, macros)
     status = compile_list(status_phrases, macros)
     shorthand = {fold(k): fold(v) for k, v in raw["shorthand"].items()}
+    symbol_map: dict[str, str] = {k: v for k, v in raw.get("symbol_map", {}).items() if v}
     lexicon: set[str] = set(shorthand) | {w for v in shorthand.values() for w in v.split()}
     for compiled in (red_flags, status, traps):
         for literals in compiled.literals:
@@ -141,7 +143,8 @@ def vocabulary(language: Language) -> Vocabulary:
         shorthand=shorthand,
         phrase_map=tuple((fold(a), fold(b)) for a, b in raw["phrase_map"]),
         pre_accent_map={k.casefold(): v for k, v in raw["pre_accent_map"].items()},
-        symbol_map=dict(raw.get("symbol_map", {})),
+        symbol_map=symbol_map,
+        symbols=re.compile("|".join(map(re.escape, symbol_map))) if symbol_map else None,
         lexicon=frozenset(lexicon),
         red_flags=red_flags,
         red_flag_entries=tuple(flag_entries[i] for i in flag_owner),
