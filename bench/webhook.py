@@ -163,6 +163,7 @@ class Setup:
     env: dict[str, str]
     log_file: Path
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    load_before: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -173,9 +174,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=TARGET_CONCURRENCY)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
-    parser.add_argument(
-        "--keep-alive", type=int, default=2, help="gunicorn --keep-alive seconds (its default: 2)"
-    )
+    parser.add_argument("--keep-alive", type=int, default=30, help="gunicorn --keep-alive seconds")
     parser.add_argument("--skip-http", action="store_true", help="in-process figures only")
     parser.add_argument(
         "--http-timeout", type=float, default=180.0, help="seconds allowed per HTTP phase"
@@ -720,6 +719,8 @@ def report(
     print(f"Check-in webhook benchmark: POST {PATH}, signed, {len(setup.phones)} patients")
     print(f"python {platform.python_version()}, {cores} cores, {platform.platform()}")
     print(f"database: {setup.database_label}; redis: {setup.redis_label}")
+    start, end = setup.load_before, os.getloadavg()[0]
+    print(f"load average (1 min) before {start:.2f}, after {end:.2f}: others share the machine")
     if not args.skip_http:
         print(
             f"http: gunicorn -k gthread -w {args.workers} --threads {args.threads}"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -224,16 +224,14 @@ def clinic(make_clinic: Callable[..., ClinicHandle]) -> ClinicHandle:
 
 
 @pytest.fixture
-def make_patient(
-    client: FlaskClient, clinic: ClinicHandle
-) -> Callable[..., dict[str, Any]]:
+def make_patient(client: FlaskClient, clinic: ClinicHandle) -> Callable[..., dict[str, Any]]:
     """Register patients through the API."""
 
-    def make(phone: str = "+12025550123", handle: ClinicHandle | None = None, **extra: Any) -> dict[str, Any]:
+    def make(
+        phone: str = "+12025550123", handle: ClinicHandle | None = None, **extra: Any
+    ) -> dict[str, Any]:
         payload = {"phone": phone, "timezone": daytime_zone(5), "language": "en", **extra}
-        response = client.post(
-            "/api/v1/patients", json=payload, headers=(handle or clinic).headers
-        )
+        response = client.post("/api/v1/patients", json=payload, headers=(handle or clinic).headers)
         assert response.status_code == 201, response.get_json()
         result: dict[str, Any] = response.get_json()
         return result
@@ -260,7 +258,9 @@ def text_in(
     """Post a signed inbound SMS to the webhook, as Twilio would."""
     counter = iter(range(1, 10**9))
 
-    def post(body: str, sender: str = "+12025550123", sid: str | None = None, to: str = FROM_NUMBER) -> Any:
+    def post(
+        body: str, sender: str = "+12025550123", sid: str | None = None, to: str = FROM_NUMBER
+    ) -> Any:
         form = {
             "MessageSid": sid or f"SM{next(counter):032d}",
             "AccountSid": "AC" + "0" * 32,

@@ -49,7 +49,7 @@ def run_cron(redis_url: str, interval: int, parent: int) -> None:
     cron.register(
         dispatch_due, DEFAULT_QUEUE, interval=interval, job_timeout=120, result_ttl=60, ttl=60
     )
-    cron.start()  # type: ignore[no-untyped-call]
+    cron.start()  # type: ignore[no-untyped-call,unused-ignore]
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> None:
@@ -63,7 +63,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
         daemon=True,
         name="checkin-cron",
     )
-    cron.start()  # type: ignore[no-untyped-call]
+    cron.start()  # type: ignore[no-untyped-call,unused-ignore]
     try:
         make_worker(runtime).work(burst=burst, with_scheduler=True)
     finally:

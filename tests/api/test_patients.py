@@ -17,7 +17,9 @@ def test_no_key_bad_key_and_wrong_scheme_answer_401(client: Any, clinic: Any) ->
     assert client.get("/api/v1/escalations", headers=clinic.headers).status_code == 200
 
 
-def test_another_clinics_patient_is_not_found(client: Any, make_clinic: Any, make_patient: Any) -> None:
+def test_another_clinics_patient_is_not_found(
+    client: Any, make_clinic: Any, make_patient: Any
+) -> None:
     patient = make_patient()
     other = make_clinic(name="Other")
     for method, path in [
@@ -32,7 +34,12 @@ def test_another_clinics_patient_is_not_found(client: Any, make_clinic: Any, mak
 def test_create_patient_normalises_the_phone(client: Any, clinic: Any) -> None:
     response = client.post(
         "/api/v1/patients",
-        json={"phone": "(202) 555-0147", "name": "Ana Diaz", "timezone": "America/Chicago", "language": "es"},
+        json={
+            "phone": "(202) 555-0147",
+            "name": "Ana Diaz",
+            "timezone": "America/Chicago",
+            "language": "es",
+        },
         headers=clinic.headers,
     )
     assert response.status_code == 201
@@ -45,7 +52,9 @@ def test_create_patient_normalises_the_phone(client: Any, clinic: Any) -> None:
     assert shown == body
 
 
-def test_duplicate_phone_in_the_same_clinic_is_409(client: Any, clinic: Any, make_clinic: Any) -> None:
+def test_duplicate_phone_in_the_same_clinic_is_409(
+    client: Any, clinic: Any, make_clinic: Any
+) -> None:
     payload = {"phone": "+12025550123", "timezone": "UTC"}
     assert client.post("/api/v1/patients", json=payload, headers=clinic.headers).status_code == 201
     again = {"phone": "202-555-0123", "timezone": "UTC"}
@@ -82,14 +91,18 @@ def test_invalid_patient_is_422_naming_every_field(
 
 def test_a_body_that_is_not_json_is_422(client: Any, clinic: Any) -> None:
     response = client.post(
-        "/api/v1/patients", data="phone=+12025550123", headers=clinic.headers,
+        "/api/v1/patients",
+        data="phone=+12025550123",
+        headers=clinic.headers,
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "body"
 
 
-def test_schedule_a_checkin_now_sets_next_checkin_at(client: Any, clinic: Any, make_patient: Any) -> None:
+def test_schedule_a_checkin_now_sets_next_checkin_at(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
     patient = make_patient()
     response = client.post(f"/api/v1/patients/{patient['id']}/checkins", headers=clinic.headers)
     assert response.status_code == 201
@@ -100,7 +113,9 @@ def test_schedule_a_checkin_now_sets_next_checkin_at(client: Any, clinic: Any, m
     assert shown["next_checkin_at"] == body["due_at"]
 
 
-def test_a_checkin_in_quiet_hours_moves_to_8am_local(client: Any, clinic: Any, make_patient: Any) -> None:
+def test_a_checkin_in_quiet_hours_moves_to_8am_local(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
     patient = make_patient(timezone="America/New_York")
     at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=3, minute=30, second=0, microsecond=0)
     # 03:30 UTC is 22:30 or 23:30 the day before in New York: quiet hours.
@@ -125,7 +140,9 @@ def test_a_checkin_in_quiet_hours_moves_to_8am_local(client: Any, clinic: Any, m
         ({"when": "now"}, {"when"}),
     ],
 )
-def test_invalid_checkin_is_422(client: Any, clinic: Any, make_patient: Any, payload: Any, fields: set[str]) -> None:
+def test_invalid_checkin_is_422(
+    client: Any, clinic: Any, make_patient: Any, payload: Any, fields: set[str]
+) -> None:
     patient = make_patient()
     response = client.post(
         f"/api/v1/patients/{patient['id']}/checkins", json=payload, headers=clinic.headers
@@ -141,7 +158,9 @@ def test_unknown_patient_and_unknown_route_are_404_json(client: Any, clinic: Any
     assert client.get("/api/v1/nothing-here", headers=clinic.headers).status_code == 404
 
 
-def test_messages_list_is_empty_for_a_new_patient(client: Any, clinic: Any, make_patient: Any) -> None:
+def test_messages_list_is_empty_for_a_new_patient(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
     patient = make_patient()
     response = client.get(f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers)
     assert response.get_json() == {"items": []}
@@ -151,4 +170,7 @@ def test_escalation_status_filter_is_validated(client: Any, clinic: Any) -> None
     response = client.get("/api/v1/escalations?status=closed", headers=clinic.headers)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "status"
-    assert client.post("/api/v1/escalations/12345/acknowledge", headers=clinic.headers).status_code == 404
+    assert (
+        client.post("/api/v1/escalations/12345/acknowledge", headers=clinic.headers).status_code
+        == 404
+    )

@@ -18,21 +18,39 @@ from service.usecases.clinics import hash_key
 def checkin(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DATABASE_URL", "REDIS_URL"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TWILIO_", "DATABASE_URL", "REDIS_URL"))
+    }
     return {**clean, "CHECKIN_INSTANCE_PATH": str(tmp_path / "instance")}
 
 
-def test_db_upgrade_then_clinic_create_prints_the_key_last_and_stores_its_hash(env: dict[str, str], tmp_path: Path) -> None:
+def test_db_upgrade_then_clinic_create_prints_the_key_last_and_stores_its_hash(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     assert checkin("db", "upgrade", env=env).returncode == 0
     done = checkin(
-        "clinic", "create", "Riverside Neurology", "--on-call-phone", "(202) 555-0100",
-        "--phone", "+15005550006", "--timezone", "America/Chicago", env=env,
+        "clinic",
+        "create",
+        "Riverside Neurology",
+        "--on-call-phone",
+        "(202) 555-0100",
+        "--phone",
+        "+15005550006",
+        "--timezone",
+        "America/Chicago",
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip().splitlines()[-1]
@@ -55,7 +73,9 @@ def test_db_upgrade_then_clinic_create_prints_the_key_last_and_stores_its_hash(e
         (["--on-call-phone", "+12025550100", "--phone", "12"], "--phone"),
     ],
 )
-def test_clinic_create_rejects_bad_input_naming_the_option(env: dict[str, str], args: list[str], named: str) -> None:
+def test_clinic_create_rejects_bad_input_naming_the_option(
+    env: dict[str, str], args: list[str], named: str
+) -> None:
     done = checkin("clinic", "create", "X", *args, env=env)
     assert done.returncode == 2
     assert named in done.stderr

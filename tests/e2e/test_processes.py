@@ -55,7 +55,11 @@ class Service:
     def checkin(self, *args: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "service.cli", *args],
-            env=self.env, capture_output=True, text=True, timeout=60, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -65,8 +69,10 @@ class Service:
         self.logs.append(handle)
         self.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "service.cli", *args], env=self.env,
-                stdout=handle, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "service.cli", *args],
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
             )
         )
 
@@ -86,13 +92,17 @@ class Service:
         form = {"MessageSid": sid, "From": PATIENT, "To": SENDER, "Body": body}
         url = f"{self.base}/twilio/sms"
         signature = RequestValidator(self.token).compute_signature(url, form)
-        response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+        response = requests.post(
+            url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10
+        )
         assert response.status_code == 200
         return response.text
 
 
 @pytest.fixture
-def service(tmp_path: Path, database_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Iterator[Service]:
+def service(
+    tmp_path: Path, database_url: str, redis_url: str, fake_twilio: FakeTwilio
+) -> Iterator[Service]:
     empty_tables(database_url)
     redis.Redis.from_url(redis_url).flushdb()
     port = free_port()
@@ -128,7 +138,8 @@ def test_the_whole_loop_as_processes(service: Service, fake_twilio: FakeTwilio) 
     created = requests.post(
         f"{service.base}/api/v1/patients",
         json={"phone": PATIENT, "name": "Ana Diaz", "timezone": daytime_zone(5), "language": "en"},
-        headers=auth, timeout=10,
+        headers=auth,
+        timeout=10,
     )
     assert created.status_code == 201, created.text
     patient_id = created.json()["id"]
@@ -138,7 +149,12 @@ def test_the_whole_loop_as_processes(service: Service, fake_twilio: FakeTwilio) 
 
     # 1. A check-in due now reaches the fake Twilio API once, within 10 s.
     started = time.monotonic()
-    assert requests.post(f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10).status_code == 201
+    assert (
+        requests.post(
+            f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10
+        ).status_code
+        == 201
+    )
     wait_for(to_patient, timeout=10)
     assert time.monotonic() - started < 10
     time.sleep(2.5)  # a few dispatch rounds later, still once
@@ -147,17 +163,30 @@ def test_the_whole_loop_as_processes(service: Service, fake_twilio: FakeTwilio) 
     # 2. "3": the worsening escalation and the next check-in within 4 h.
     answer = service.sms("3", "SM" + "3" * 32)
     assert "healthcare professional today" in answer
-    escalations = requests.get(f"{service.base}/api/v1/escalations?status=open", headers=auth, timeout=10).json()
+    escalations = requests.get(
+        f"{service.base}/api/v1/escalations?status=open", headers=auth, timeout=10
+    ).json()
     assert [e["reason"] for e in escalations["items"]] == ["worsening"]
-    shown = requests.get(f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10).json()
+    shown = requests.get(
+        f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10
+    ).json()
     next_at = datetime.fromisoformat(shown["next_checkin_at"].replace("Z", "+00:00"))
     assert timedelta(hours=3, minutes=59) < next_at - datetime.now(UTC) <= timedelta(hours=4)
 
     # 3. An emergency: the 911 answer at once, then exactly one on-call SMS and one call.
-    answer = service.sms("I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32)
+    answer = service.sms(
+        "I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32
+    )
     assert "Call 911 now" in answer
-    service.sms("I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32)  # Twilio's retry
-    wait_for(lambda: [m for m in fake_twilio.messages() if m["To"] == ON_CALL] and [c for c in fake_twilio.calls() if c["To"] == ON_CALL])
+    service.sms(
+        "I suddenly can't move my left arm and my speech is slurred", "SM" + "4" * 32
+    )  # Twilio's retry
+    wait_for(
+        lambda: (
+            [m for m in fake_twilio.messages() if m["To"] == ON_CALL]
+            and [c for c in fake_twilio.calls() if c["To"] == ON_CALL]
+        )
+    )
     time.sleep(2.5)
     assert len([m for m in fake_twilio.messages() if m["To"] == ON_CALL]) == 1
     assert len([c for c in fake_twilio.calls() if c["To"] == ON_CALL]) == 1
@@ -165,11 +194,15 @@ def test_the_whole_loop_as_processes(service: Service, fake_twilio: FakeTwilio) 
     # 4. STOP: opted out, and nothing more is sent.
     assert "START" in service.sms("STOP", "SM" + "5" * 32)
     before = len(to_patient())
-    refused = requests.post(f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10)
+    refused = requests.post(
+        f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10
+    )
     assert refused.status_code == 409
     time.sleep(2.5)
     assert len(to_patient()) == before
-    shown = requests.get(f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10).json()
+    shown = requests.get(
+        f"{service.base}/api/v1/patients/{patient_id}", headers=auth, timeout=10
+    ).json()
     assert shown["status"] == "opted_out" and shown["next_checkin_at"] is None
 
 

@@ -35,13 +35,22 @@ def broken_app(tmp_path: Path) -> Any:
 
 def post(app: Any, body: str, sid: str = "SM" + "f" * 32) -> Any:
     form = {"MessageSid": sid, "From": "+12025550123", "To": "+15005550006", "Body": body}
-    signature = RequestValidator("secret-token").compute_signature(PUBLIC_BASE_URL + "/twilio/sms", form)
-    return app.test_client().post("/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+    signature = RequestValidator("secret-token").compute_signature(
+        PUBLIC_BASE_URL + "/twilio/sms", form
+    )
+    return app.test_client().post(
+        "/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+    )
 
 
 @pytest.mark.parametrize(
     "body",
-    ["I can't breathe", "my husband collapsed", "se me cayó la cara y no puedo hablar", "1 but I just fainted"],
+    [
+        "I can't breathe",
+        "my husband collapsed",
+        "se me cayó la cara y no puedo hablar",
+        "1 but I just fainted",
+    ],
 )
 def test_emergency_is_answered_with_the_database_and_redis_down(broken_app: Any, body: str) -> None:
     response = post(broken_app, body)
@@ -49,7 +58,9 @@ def test_emergency_is_answered_with_the_database_and_redis_down(broken_app: Any,
     assert "911" in response.get_data(as_text=True)
 
 
-def test_a_reply_that_cannot_be_stored_is_spooled_and_replayed(broken_app: Any, app: Any, make_patient: Any, client: Any, clinic: Any, settings: Any) -> None:
+def test_a_reply_that_cannot_be_stored_is_spooled_and_replayed(
+    broken_app: Any, app: Any, make_patient: Any, client: Any, clinic: Any, settings: Any
+) -> None:
     response = post(broken_app, "3")
     assert response.status_code == 200
     assert "911" in response.get_data(as_text=True)  # the emergency line, always
@@ -63,7 +74,9 @@ def test_a_reply_that_cannot_be_stored_is_spooled_and_replayed(broken_app: Any, 
     install(app.extensions["checkin"])
     assert jobs.replay_spool() == 1
     assert not target.exists()
-    items = client.get(f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers).get_json()["items"]
+    items = client.get(
+        f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers
+    ).get_json()["items"]
     assert [m["category"] for m in items] == ["worse"]
 
 

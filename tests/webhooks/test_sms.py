@@ -30,7 +30,9 @@ def patient_row(runtime: Any, patient_id: int) -> Patient:
         return patient
 
 
-def test_forged_or_missing_signature_is_403_and_stores_nothing(client: Any, runtime: Any, make_patient: Any) -> None:
+def test_forged_or_missing_signature_is_403_and_stores_nothing(
+    client: Any, runtime: Any, make_patient: Any
+) -> None:
     make_patient(PHONE)
     form = {"MessageSid": "SM" + "1" * 32, "From": PHONE, "To": "+15005550006", "Body": "3"}
     assert client.post("/twilio/sms", data=form).status_code == 403
@@ -52,7 +54,9 @@ def test_signature_over_another_url_is_rejected(client: Any, settings: Any, runt
     assert count(runtime, Message) == 0
 
 
-def test_worse_reply_escalates_and_schedules_4h(text_in: Any, client: Any, clinic: Any, make_patient: Any, runtime: Any) -> None:
+def test_worse_reply_escalates_and_schedules_4h(
+    text_in: Any, client: Any, clinic: Any, make_patient: Any, runtime: Any
+) -> None:
     patient = make_patient(PHONE)
     body = answer_of(text_in("3"))
     assert "<Message>" in body and "healthcare professional today" in body
@@ -60,12 +64,16 @@ def test_worse_reply_escalates_and_schedules_4h(text_in: Any, client: Any, clini
     assert [e["reason"] for e in escalations["items"]] == ["worsening"]
     shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
     assert shown["next_checkin_at"] is not None
-    messages = client.get(f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers).get_json()
+    messages = client.get(
+        f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers
+    ).get_json()
     assert messages["items"][0]["category"] == "worse"
     assert messages["items"][0]["direction"] == "inbound"
 
 
-def test_replayed_message_sid_is_answered_again_but_acted_on_once(text_in: Any, make_patient: Any, runtime: Any) -> None:
+def test_replayed_message_sid_is_answered_again_but_acted_on_once(
+    text_in: Any, make_patient: Any, runtime: Any
+) -> None:
     make_patient(PHONE)
     first = answer_of(text_in("3", sid="SM" + "a" * 32))
     second = answer_of(text_in("3", sid="SM" + "a" * 32))
@@ -74,7 +82,9 @@ def test_replayed_message_sid_is_answered_again_but_acted_on_once(text_in: Any, 
     assert count(runtime, Escalation) == 1
 
 
-def test_emergency_is_answered_in_twiml_and_pages_once(text_in: Any, make_patient: Any, runtime: Any, run_jobs: Any, fake_twilio: Any, settings: Any) -> None:
+def test_emergency_is_answered_in_twiml_and_pages_once(
+    text_in: Any, make_patient: Any, runtime: Any, run_jobs: Any, fake_twilio: Any, settings: Any
+) -> None:
     make_patient(PHONE)
     body = answer_of(text_in("my face is drooping and I can't lift my arm"))
     assert "Call 911 now" in body
@@ -96,10 +106,30 @@ def test_emergency_is_answered_in_twiml_and_pages_once(text_in: Any, make_patien
         assert checkin.kind == "got_help"
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " Stop ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "OPTOUT", "revoke"])
-def test_stop_words_opt_out_with_one_confirmation(word: str, text_in: Any, make_patient: Any, client: Any, clinic: Any) -> None:
+@pytest.mark.parametrize(
+    "word",
+    [
+        "STOP",
+        "stop",
+        " Stop ",
+        "STOPALL",
+        "unsubscribe",
+        "Cancel",
+        "END",
+        "quit",
+        "OPTOUT",
+        "revoke",
+    ],
+)
+def test_stop_words_opt_out_with_one_confirmation(
+    word: str, text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
     patient = make_patient(PHONE)
-    client.post(f"/api/v1/patients/{patient['id']}/checkins", headers=clinic.headers, json={"at": "2099-01-01T12:00:00Z"})
+    client.post(
+        f"/api/v1/patients/{patient['id']}/checkins",
+        headers=clinic.headers,
+        json={"at": "2099-01-01T12:00:00Z"},
+    )
     body = answer_of(text_in(word))
     assert "<Message>" in body and "START" in body
     shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
@@ -111,7 +141,9 @@ def test_stop_words_opt_out_with_one_confirmation(word: str, text_in: Any, make_
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
-def test_start_words_opt_back_in(word: str, text_in: Any, make_patient: Any, client: Any, clinic: Any) -> None:
+def test_start_words_opt_back_in(
+    word: str, text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
     patient = make_patient(PHONE)
     text_in("STOP")
     body = answer_of(text_in(word))
@@ -121,13 +153,17 @@ def test_start_words_opt_back_in(word: str, text_in: Any, make_patient: Any, cli
 
 
 @pytest.mark.parametrize("word", ["HELP", "info", " Help "])
-def test_help_words_say_who_we_are_how_to_stop_and_the_emergency_line(word: str, text_in: Any, make_patient: Any) -> None:
+def test_help_words_say_who_we_are_how_to_stop_and_the_emergency_line(
+    word: str, text_in: Any, make_patient: Any
+) -> None:
     make_patient(PHONE)
     body = answer_of(text_in(word))
     assert "STOP" in body and "911" in body and "Riverside Neurology" in body
 
 
-def test_unknown_sender_gets_a_short_answer_and_nobody_is_paged(text_in: Any, runtime: Any, run_jobs: Any, fake_twilio: Any) -> None:
+def test_unknown_sender_gets_a_short_answer_and_nobody_is_paged(
+    text_in: Any, runtime: Any, run_jobs: Any, fake_twilio: Any
+) -> None:
     body = answer_of(text_in("3", sender="+12025550999"))
     assert "could not find your record" in body
     emergency = answer_of(text_in("I think I'm having a stroke", sender="+12025550999"))
@@ -139,7 +175,16 @@ def test_unknown_sender_gets_a_short_answer_and_nobody_is_paged(text_in: Any, ru
 
 @pytest.mark.parametrize(
     "body",
-    ["", " ", "x" * 5000, "💪🙂", "\x00\x01\x02 3 \x1b[31m", "<Response>&amp;</Response>", "1\n2\n3", "\ud83d"[:0] + "é" * 100],
+    [
+        "",
+        " ",
+        "x" * 5000,
+        "💪🙂",
+        "\x00\x01\x02 3 \x1b[31m",
+        "<Response>&amp;</Response>",
+        "1\n2\n3",
+        "\ud83d"[:0] + "é" * 100,
+    ],
 )
 def test_odd_bodies_get_a_safe_answer(body: str, text_in: Any, make_patient: Any) -> None:
     make_patient(PHONE)
@@ -161,7 +206,9 @@ def test_unclear_gets_the_menu_once_then_silence(text_in: Any, make_patient: Any
     assert "<Message>" not in answer_of(text_in("hmm ok"))
 
 
-def test_three_same_in_a_row_escalates_persisting(text_in: Any, make_patient: Any, client: Any, clinic: Any) -> None:
+def test_three_same_in_a_row_escalates_persisting(
+    text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
     make_patient(PHONE)
     text_in("2")
     text_in("what?")
@@ -172,7 +219,9 @@ def test_three_same_in_a_row_escalates_persisting(text_in: Any, make_patient: An
     assert [e["reason"] for e in items] == ["persisting"]
 
 
-def test_two_better_in_a_row_resolve_the_episode(text_in: Any, make_patient: Any, client: Any, clinic: Any) -> None:
+def test_two_better_in_a_row_resolve_the_episode(
+    text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
     patient = make_patient(PHONE)
     text_in("1")
     shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
@@ -183,7 +232,9 @@ def test_two_better_in_a_row_resolve_the_episode(text_in: Any, make_patient: Any
     assert shown["next_checkin_at"] is None
 
 
-def test_a_patient_of_two_clinics_goes_to_the_clinic_that_wrote_last(text_in: Any, make_clinic: Any, make_patient: Any, runtime: Any, client: Any) -> None:
+def test_a_patient_of_two_clinics_goes_to_the_clinic_that_wrote_last(
+    text_in: Any, make_clinic: Any, make_patient: Any, runtime: Any, client: Any
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     first, second = make_clinic(name="First"), make_clinic(name="Second")
@@ -198,7 +249,9 @@ def test_a_patient_of_two_clinics_goes_to_the_clinic_that_wrote_last(text_in: An
     assert not client.get("/api/v1/escalations", headers=first.headers).get_json()["items"]
 
 
-def test_a_clinic_with_its_own_number_gets_replies_to_that_number(text_in: Any, make_clinic: Any, make_patient: Any, client: Any) -> None:
+def test_a_clinic_with_its_own_number_gets_replies_to_that_number(
+    text_in: Any, make_clinic: Any, make_patient: Any, client: Any
+) -> None:
     own = make_clinic(name="Own", phone="+12025550100")
     shared = make_clinic(name="Shared")
     make_patient(PHONE, handle=own)

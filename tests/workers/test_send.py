@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import select, update
 
 from service.db import CheckIn, Message, Patient
-from service.enqueue import enqueue_checkin
 from workers import jobs
 
 PHONE = "+12025550123"
 
 
 def schedule_now(client: Any, clinic: Any, patient: dict[str, Any], **body: Any) -> dict[str, Any]:
-    response = client.post(f"/api/v1/patients/{patient['id']}/checkins", json=body, headers=clinic.headers)
+    response = client.post(
+        f"/api/v1/patients/{patient['id']}/checkins", json=body, headers=clinic.headers
+    )
     assert response.status_code == 201, response.get_json()
     result: dict[str, Any] = response.get_json()
     return result
@@ -28,7 +29,9 @@ def to_patient(fake: Any) -> list[dict[str, Any]]:
     return [m for m in fake.messages() if m["To"] == PHONE]
 
 
-def test_a_due_checkin_goes_out_once_with_menu_emergency_line_and_callback(client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, settings: Any) -> None:
+def test_a_due_checkin_goes_out_once_with_menu_emergency_line_and_callback(
+    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, settings: Any
+) -> None:
     patient = make_patient(PHONE)
     schedule_now(client, clinic, patient)
     run_jobs()
@@ -39,28 +42,36 @@ def test_a_due_checkin_goes_out_once_with_menu_emergency_line_and_callback(clien
     assert "Riverside Neurology" in body and "1 better, 2 same, 3 worse" in body and "911" in body
     assert sent[0]["StatusCallback"] == f"{settings.public_base_url}/twilio/status"
     assert sent[0]["From"] == settings.twilio_from_number
-    messages = client.get(f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers).get_json()["items"]
+    messages = client.get(
+        f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers
+    ).get_json()["items"]
     assert [m["direction"] for m in messages] == ["outbound"]
     assert messages[0]["status"] == "queued"
 
 
-def test_spanish_patient_gets_spanish(client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any) -> None:
+def test_spanish_patient_gets_spanish(
+    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any
+) -> None:
     patient = make_patient(PHONE, language="es")
     schedule_now(client, clinic, patient)
     run_jobs()
     assert "1 mejor, 2 igual, 3 peor" in to_patient(fake_twilio)[0]["Body"]
 
 
-def test_voice_checkin_places_a_call_with_a_gather(client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any) -> None:
+def test_voice_checkin_places_a_call_with_a_gather(
+    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any
+) -> None:
     patient = make_patient(PHONE)
     schedule_now(client, clinic, patient, channel="voice")
     run_jobs()
     calls = [c for c in fake_twilio.calls() if c["To"] == PHONE]
     assert len(calls) == 1
-    assert '<Gather' in calls[0]["Twiml"] and 'input="dtmf speech"' in calls[0]["Twiml"]
+    assert "<Gather" in calls[0]["Twiml"] and 'input="dtmf speech"' in calls[0]["Twiml"]
 
 
-def test_racing_workers_and_repeated_jobs_send_once(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any) -> None:
+def test_racing_workers_and_repeated_jobs_send_once(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any
+) -> None:
     patient = make_patient(PHONE)
     checkin = schedule_now(client, clinic, patient)
     fake_twilio.delay = 0.2  # keep the send in flight while the others try
@@ -83,10 +94,14 @@ def test_racing_workers_and_repeated_jobs_send_once(client: Any, clinic: Any, ma
     assert len(to_patient(fake_twilio)) == 1
 
 
-def test_checkin_due_in_quiet_hours_is_deferred_to_8am(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any) -> None:
+def test_checkin_due_in_quiet_hours_is_deferred_to_8am(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any
+) -> None:
     patient = make_patient(PHONE, timezone="Pacific/Kiritimati")
     checkin = schedule_now(client, clinic, patient)
-    local_hour = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Pacific/Kiritimati")).hour
+    local_hour = (
+        datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Pacific/Kiritimati")).hour
+    )
     due = datetime.fromisoformat(checkin["due_at"].replace("Z", "+00:00"))
     if 8 <= local_hour < 21:
         assert due <= datetime.now(UTC)
@@ -96,13 +111,44 @@ def test_checkin_due_in_quiet_hours_is_deferred_to_8am(client: Any, clinic: Any,
         assert to_patient(fake_twilio) == []
 
 
-def test_a_checkin_that_became_due_at_night_waits_for_morning(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any) -> None:
+def test_a_checkin_that_became_due_at_night_waits_for_morning(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any
+) -> None:
     from zoneinfo import ZoneInfo
 
     now = datetime.now(UTC)
     # Pick a zone where it is 23:00-ish now, whatever the time of the test run.
     zone = next(
-        z for z in ["Etc/GMT+12", "Etc/GMT+11", "Etc/GMT+10", "Etc/GMT+9", "Etc/GMT+8", "Etc/GMT+7", "Etc/GMT+6", "Etc/GMT+5", "Etc/GMT+4", "Etc/GMT+3", "Etc/GMT+2", "Etc/GMT+1", "Etc/GMT", "Etc/GMT-1", "Etc/GMT-2", "Etc/GMT-3", "Etc/GMT-4", "Etc/GMT-5", "Etc/GMT-6", "Etc/GMT-7", "Etc/GMT-8", "Etc/GMT-9", "Etc/GMT-10", "Etc/GMT-11", "Etc/GMT-12", "Etc/GMT-13", "Etc/GMT-14"]
+        z
+        for z in [
+            "Etc/GMT+12",
+            "Etc/GMT+11",
+            "Etc/GMT+10",
+            "Etc/GMT+9",
+            "Etc/GMT+8",
+            "Etc/GMT+7",
+            "Etc/GMT+6",
+            "Etc/GMT+5",
+            "Etc/GMT+4",
+            "Etc/GMT+3",
+            "Etc/GMT+2",
+            "Etc/GMT+1",
+            "Etc/GMT",
+            "Etc/GMT-1",
+            "Etc/GMT-2",
+            "Etc/GMT-3",
+            "Etc/GMT-4",
+            "Etc/GMT-5",
+            "Etc/GMT-6",
+            "Etc/GMT-7",
+            "Etc/GMT-8",
+            "Etc/GMT-9",
+            "Etc/GMT-10",
+            "Etc/GMT-11",
+            "Etc/GMT-12",
+            "Etc/GMT-13",
+            "Etc/GMT-14",
+        ]
         if now.astimezone(ZoneInfo(z)).hour in (22, 23, 0, 1)
     )
     patient = make_patient(PHONE, timezone=zone)
@@ -129,9 +175,24 @@ def test_a_checkin_that_became_due_at_night_waits_for_morning(client: Any, clini
         (400, 21614, "paused", "failed"),
     ],
 )
-def test_permanent_twilio_errors(status: int, code: int, patient_status: str, message_status: str, client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, runtime: Any) -> None:
+def test_permanent_twilio_errors(
+    status: int,
+    code: int,
+    patient_status: str,
+    message_status: str,
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    run_jobs: Any,
+    fake_twilio: Any,
+    runtime: Any,
+) -> None:
     patient = make_patient(PHONE)
-    client.post(f"/api/v1/patients/{patient['id']}/checkins", json={"at": "2099-01-01T15:00:00Z"}, headers=clinic.headers)
+    client.post(
+        f"/api/v1/patients/{patient['id']}/checkins",
+        json={"at": "2099-01-01T15:00:00Z"},
+        headers=clinic.headers,
+    )
     schedule_now(client, clinic, patient)
     fake_twilio.fail_next(status, code, times=5)
     run_jobs()
@@ -144,14 +205,24 @@ def test_permanent_twilio_errors(status: int, code: int, patient_status: str, me
 
 
 @pytest.mark.parametrize(("status", "code"), [(429, 20429), (500, None), (503, None)])
-def test_temporary_twilio_errors_are_retried_then_sent_once(status: int, code: int | None, client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any) -> None:
+def test_temporary_twilio_errors_are_retried_then_sent_once(
+    status: int,
+    code: int | None,
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    runtime: Any,
+    fake_twilio: Any,
+) -> None:
     from rq import Retry
 
     patient = make_patient(PHONE)
     checkin = schedule_now(client, clinic, patient)
     runtime.queue.empty()
     fake_twilio.fail_next(status, code, times=2)
-    job = runtime.queue.enqueue(jobs.send_checkin, checkin["id"], retry=Retry(max=3), job_id=f"t-{checkin['id']}")
+    job = runtime.queue.enqueue(
+        jobs.send_checkin, checkin["id"], retry=Retry(max=3), job_id=f"t-{checkin['id']}"
+    )
     from workers.main import make_worker
 
     make_worker(runtime).work(burst=True)
@@ -160,14 +231,18 @@ def test_temporary_twilio_errors_are_retried_then_sent_once(status: int, code: i
     assert job.get_status() == "finished"
 
 
-def test_temporary_errors_give_up_after_the_last_retry(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any) -> None:
+def test_temporary_errors_give_up_after_the_last_retry(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any
+) -> None:
     from rq import Retry
 
     patient = make_patient(PHONE)
     checkin = schedule_now(client, clinic, patient)
     runtime.queue.empty()
     fake_twilio.fail_next(500, None, times=10)
-    runtime.queue.enqueue(jobs.send_checkin, checkin["id"], retry=Retry(max=2), job_id=f"g-{checkin['id']}")
+    runtime.queue.enqueue(
+        jobs.send_checkin, checkin["id"], retry=Retry(max=2), job_id=f"g-{checkin['id']}"
+    )
     from workers.main import make_worker
 
     make_worker(runtime).work(burst=True)
@@ -177,7 +252,15 @@ def test_temporary_errors_give_up_after_the_last_retry(client: Any, clinic: Any,
     assert to_patient(fake_twilio) == []
 
 
-def test_opted_out_patient_gets_nothing_even_if_a_job_was_queued(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any, text_in: Any, run_jobs: Any) -> None:
+def test_opted_out_patient_gets_nothing_even_if_a_job_was_queued(
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    runtime: Any,
+    fake_twilio: Any,
+    text_in: Any,
+    run_jobs: Any,
+) -> None:
     patient = make_patient(PHONE)
     checkin = schedule_now(client, clinic, patient)
     text_in("STOP")
@@ -186,7 +269,15 @@ def test_opted_out_patient_gets_nothing_even_if_a_job_was_queued(client: Any, cl
     assert to_patient(fake_twilio) == []
 
 
-def test_status_callbacks_update_and_never_go_backwards(client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, runtime: Any, app: Any) -> None:
+def test_status_callbacks_update_and_never_go_backwards(
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    run_jobs: Any,
+    fake_twilio: Any,
+    runtime: Any,
+    app: Any,
+) -> None:
     patient = make_patient(PHONE)
     schedule_now(client, clinic, patient)
     run_jobs()
@@ -206,7 +297,9 @@ def test_status_callbacks_update_and_never_go_backwards(client: Any, clinic: Any
             form["ErrorCode"] = code
         url = "https://checkin.test/twilio/status"
         signature = RequestValidator(fake_twilio.auth_token).compute_signature(url, form)
-        return client.post("/twilio/status", data=form, headers={"X-Twilio-Signature": signature}).status_code
+        return client.post(
+            "/twilio/status", data=form, headers={"X-Twilio-Signature": signature}
+        ).status_code
 
     assert callback("sent") == 204
     assert status_now() == "sent"
@@ -220,18 +313,25 @@ def test_status_callbacks_update_and_never_go_backwards(client: Any, clinic: Any
     assert client.post("/twilio/status", data=form).status_code == 403
 
 
-def test_undelivered_callback_with_landline_code_pauses_the_patient(client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, sign: Any) -> None:
+def test_undelivered_callback_with_landline_code_pauses_the_patient(
+    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any, sign: Any
+) -> None:
     patient = make_patient(PHONE)
     schedule_now(client, clinic, patient)
     run_jobs()
     sid = to_patient(fake_twilio)[0]["sid"]
     form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30006"}
-    assert client.post("/twilio/status", data=form, headers=sign("/twilio/status", form)).status_code == 204
+    assert (
+        client.post("/twilio/status", data=form, headers=sign("/twilio/status", form)).status_code
+        == 204
+    )
     shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
     assert shown["status"] == "paused"
 
 
-def test_dispatch_finds_due_checkins_even_after_redis_was_flushed(client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any, run_jobs: Any) -> None:
+def test_dispatch_finds_due_checkins_even_after_redis_was_flushed(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any, run_jobs: Any
+) -> None:
     patient = make_patient(PHONE)
     schedule_now(client, clinic, patient)
     runtime.redis.flushdb()  # the job the API enqueued is gone
@@ -244,12 +344,18 @@ def test_dispatch_finds_due_checkins_even_after_redis_was_flushed(client: Any, c
     assert jobs.dispatch_due()["checkins"] == 0
 
 
-def test_dispatch_resends_alerts_whose_job_was_lost(make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any) -> None:
+def test_dispatch_resends_alerts_whose_job_was_lost(
+    make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any
+) -> None:
     make_patient(PHONE)
     text_in("I can't breathe")
     runtime.redis.flushdb()
     with runtime.sessions() as session:
-        session.execute(update(Message).where(Message.purpose == "alert").values(updated_at=datetime.now(UTC) - timedelta(minutes=1)))
+        session.execute(
+            update(Message)
+            .where(Message.purpose == "alert")
+            .values(updated_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
         session.commit()
     assert jobs.dispatch_due()["messages"] == 2
     run_jobs()
@@ -257,14 +363,20 @@ def test_dispatch_resends_alerts_whose_job_was_lost(make_patient: Any, text_in: 
     assert len(fake_twilio.calls()) == 1
 
 
-def test_a_message_stuck_in_sending_is_never_resent(make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any) -> None:
+def test_a_message_stuck_in_sending_is_never_resent(
+    make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any
+) -> None:
     make_patient(PHONE)
     text_in("I can't breathe")
     runtime.redis.flushdb()
     old = datetime.now(UTC) - timedelta(minutes=30)
     with runtime.sessions() as session:
         # As if a worker was killed between claiming the alert and hearing from Twilio.
-        session.execute(update(Message).where(Message.purpose == "alert").values(status="sending", updated_at=old))
+        session.execute(
+            update(Message)
+            .where(Message.purpose == "alert")
+            .values(status="sending", updated_at=old)
+        )
         session.commit()
     assert jobs.dispatch_due()["unconfirmed"] == 2
     run_jobs()
