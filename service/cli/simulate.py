@@ -37,15 +37,27 @@ def signed_post(
     return requests.post(url, data=form, headers=headers, timeout=20)
 
 
-def _watch_outbox(settings: Settings, phone: str, stop: threading.Event) -> None:
-    seen = len(read_outbox(settings.console_outbox))
-    while not stop.wait(0.5):
-        records = read_outbox(settings.console_outbox, after_line=seen)
-        if records:
-            seen = max(int(r.get("line", seen)) for r in records)
-        for record in records:
-            if record.get("to") == phone:
-                click.echo(f"\n<< [{record.get('kind', 'sms')}] {record.get('body', '')}")
+class OutboxWatcher:
+    """Prints what the console transport records for one phone, each record once."""
+
+    def __init__(self, settings: Settings, phone: str) -> None:
+        self.outbox, self.phone = settings.console_outbox, phone
+        self.seen = len(read_outbox(self.outbox))
+        self.lock = threading.Lock()
+
+    def poll(self) -> None:
+        """Print the records added since the last poll."""
+        with self.lock:
+            records = read_outbox(self.outbox, after_line=self.seen)
+            for record in records:
+                self.seen = max(self.seen, int(record.get("line", self.seen)))
+                if record.get("to") == self.phone:
+                    click.echo(f"<< [{record.get('kind', 'sms')}] {record.get('body', '')}")
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until stopped, so check-ins sent by the worker show up as they arrive."""
+        while not stop.wait(0.5):
+            self.poll()
 
 
 @click.command("simulate")
@@ -62,7 +74,8 @@ def simulate(phone: str, url: str | None, to_number: str | None) -> None:
     base = (url or settings.public_base_url).rstrip("/")
     to = to_number or settings.twilio_from_number or ""
     stop = threading.Event()
-    threading.Thread(target=_watch_outbox, args=(settings, phone, stop), daemon=True).start()
+    watcher = OutboxWatcher(settings, phone)
+    threading.Thread(target=watcher.run, args=(stop,), daemon=True).start()
     click.echo(f"Texting {base}/twilio/sms as {phone}. Type a reply; Ctrl-D to quit.")
     try:
         while True:
@@ -91,3 +104,4 @@ def simulate(phone: str, url: str | None, to_number: str | None) -> None:
             click.echo(f"<< {answer}" if answer else "<< (no answer)")
     finally:
         stop.set()
+        watcher.poll()

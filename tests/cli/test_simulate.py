@@ -66,8 +66,8 @@ def test_simulate_shows_answers_and_console_sms(console_service: Any, make_clini
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdin is not None
-    time.sleep(1.5)  # the simulator is up and watching the outbox
+    assert process.stdin is not None and process.stdout is not None
+    assert process.stdout.readline().startswith("Texting")  # up and watching the outbox
     ConsoleTransport(Path(settings.console_outbox), echo=None).send_sms(
         to=PHONE, from_="+15005550006", body="How is your weakness? Reply 1, 2 or 3"
     )

@@ -270,3 +270,52 @@ def test_logs_carry_no_phone_and_no_body(text_in: Any, make_patient: Any, caplog
         message = record.getMessage()
         assert "5550123" not in message
         assert "numb and weird" not in message
+
+
+@pytest.mark.parametrize(
+    "body", ["stop texting me please", "take me off this list", "no más mensajes"]
+)
+def test_free_text_opt_out_opts_out_with_a_confirmation(
+    body: str, text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
+    patient = make_patient(PHONE)
+    answer = answer_of(text_in(body))
+    assert "START" in answer
+    shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
+    assert shown["status"] == "opted_out"
+
+
+def test_a_negated_red_flag_keeps_the_emergency_line_and_is_flagged(
+    text_in: Any, make_patient: Any, client: Any, clinic: Any
+) -> None:
+    patient = make_patient(PHONE)
+    answer = answer_of(text_in("no numbness, just the usual weakness"))
+    assert "911" in answer
+    items = client.get(
+        f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers
+    ).get_json()["items"]
+    assert items[0]["category"] != "emergency"
+    assert items[0]["needs_review"] is True
+    assert items[0]["reasons"]
+
+
+def test_the_answer_goes_out_in_the_language_the_patient_wrote_in(
+    text_in: Any, make_patient: Any
+) -> None:
+    make_patient(PHONE, language="en")
+    assert "hoy" in answer_of(text_in("me siento peor, más débil"))
+    assert "today" in answer_of(text_in("I feel worse today"))
+
+
+def test_a_spanish_emergency_gets_the_spanish_911_answer(text_in: Any, make_patient: Any) -> None:
+    make_patient(PHONE, language="es")
+    answer = answer_of(text_in("se le torció la boca a mi mamá y no puede hablar"))
+    assert "Llame al 911" in answer
+
+
+def test_an_opted_out_patient_still_gets_the_emergency_answer(
+    text_in: Any, make_patient: Any
+) -> None:
+    make_patient(PHONE)
+    text_in("STOP")
+    assert "911" in answer_of(text_in("I can't breathe"))
