@@ -83,6 +83,12 @@ def openapi_document() -> dict[str, Any]:
                     "type": "string",
                     "enum": ["active", "paused", "opted_out", "resolved"],
                 },
+                "status_reason": {
+                    "type": ["string", "null"],
+                    "description": "Why the service changed the status itself, e.g. "
+                    "invalid_number (Twilio 21211/21614/30005/30006: paused until the clinic "
+                    "fixes the number) or carrier_opt_out (21610)",
+                },
                 "next_checkin_at": NULLABLE_TIME,
                 "created_at": TIME,
             },

@@ -66,6 +66,7 @@ def patient_json(db: Session, patient: Patient) -> dict[str, Any]:
         "timezone": patient.timezone,
         "language": patient.language,
         "status": patient.status,
+        "status_reason": patient.status_reason,
         "next_checkin_at": iso(next_checkin_at(db, patient.id)),
         "created_at": iso(patient.created_at),
     }

@@ -198,6 +198,7 @@ def test_permanent_twilio_errors(
     run_jobs()
     shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
     assert shown["status"] == patient_status
+    assert shown["status_reason"] == ("carrier_opt_out" if code == 21610 else "invalid_number")
     assert shown["next_checkin_at"] is None  # the far-future one was cancelled too
     with runtime.sessions() as session:
         message = session.scalars(select(Message).where(Message.direction == "outbound")).one()
