@@ -644,7 +644,7 @@ def verdict(results: list[Result], concurrency: int) -> str:
 
 
 def interrupt(signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM behaves like Ctrl-C, so that the cleanup runs."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt, so that the cleanup runs."""
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -652,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build, measure, print, clean up."""
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     tmp = Path(tempfile.mkdtemp(prefix="checkin-bench-"))
     setup: Setup | None = None
     results: list[Result] = []

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import click
+from werkzeug.serving import run_simple
 
 from config import Settings
 from service.db import upgrade
@@ -34,7 +35,8 @@ def up(host: str, port: int) -> None:
     child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
     try:
         click.echo(f"Check-in on http://{host}:{port} (worker pid {child.pid}); Ctrl-C stops")
-        app.run(host=host, port=port, use_reloader=False)
+        # Flask's app.run() refuses to run inside its own CLI; werkzeug's server is the same one.
+        run_simple(host, port, app, threaded=True)
     finally:
         child.terminate()
         child.wait(timeout=30)
