@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+# Eight to fifteen digits with phone-style separators, not glued to letters, dots or colons,
+# so that times, durations and ids stay readable.
+PHONE = re.compile(r"(?<![\w.:])\+?\d(?:[\s()-]{0,2}\d){7,14}(?![\w.:])")
 
 
 def mask(text: str) -> str:
@@ -35,3 +37,7 @@ def configure_logging(level: str) -> None:
     handler.addFilter(MaskPhones())
     root.addHandler(handler)
     root.setLevel(level)
+    # RQ logs every job at INFO, and the dispatch job runs every few seconds.
+    if level != "DEBUG":
+        for name in ("rq.worker", "rq.scheduler", "rq.cron"):
+            logging.getLogger(name).setLevel(logging.WARNING)
