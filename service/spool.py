@@ -20,9 +20,22 @@ def spool_path(instance_path: Path) -> Path:
     return instance_path / "inbound-spool.jsonl"
 
 
+def dead_letter_path(instance_path: Path) -> Path:
+    """Where spooled replies the database refused are kept for an operator."""
+    return instance_path / "inbound-spool.failed.jsonl"
+
+
 def append(instance_path: Path, record: dict[str, Any]) -> None:
     """Append one record durably (a single write on an O_APPEND descriptor, then fsync)."""
-    path = spool_path(instance_path)
+    _append(spool_path(instance_path), record)
+
+
+def dead_letter(instance_path: Path, record: dict[str, Any]) -> None:
+    """Set a record aside durably, for an operator to look at."""
+    _append(dead_letter_path(instance_path), record)
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

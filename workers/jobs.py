@@ -11,12 +11,13 @@ from datetime import timedelta
 
 from rq import get_current_job
 from sqlalchemy import update
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
-from service.spool import drain
+from service.spool import dead_letter, drain
 from service.usecases import delivery
 from service.usecases.followup import sender_number
 from service.usecases.inbound import InboundReply, receive_reply
@@ -163,23 +164,32 @@ def dispatch_due() -> dict[str, int]:
 
 
 def replay_spool() -> int:
-    """Store and act on replies that arrived while the database was down."""
+    """Store and act on replies that arrived while the database was down.
+
+    If the database is down again, the error propagates and the whole batch stays for the
+    next run; a record the database refuses for itself (a bug, bad data) is set aside in
+    the dead-letter file rather than blocking the records behind it.
+    """
     runtime = current()
     replayed = 0
     with drain(runtime.settings.instance_path) as records, runtime.sessions() as db:
         for record in records:
-            outcome = receive_reply(
-                db,
-                runtime.settings,
-                InboundReply(
-                    sid=record["sid"],
-                    from_number=record["from"],
-                    to_number=record["to"],
-                    text=record["text"],
-                    channel=record.get("channel", "sms"),
-                ),
-                now=utcnow(),
+            reply = InboundReply(
+                sid=record["sid"],
+                from_number=record["from"],
+                to_number=record["to"],
+                text=record["text"],
+                channel=record.get("channel", "sms"),
             )
+            try:
+                outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
+            except (OperationalError, InterfaceError):
+                raise
+            except SQLAlchemyError as exc:
+                db.rollback()
+                dead_letter(runtime.settings.instance_path, record)
+                log.error("spooled reply %s set aside: %s", reply.sid, type(exc).__name__)
+                continue
             for message_id in outcome.alert_message_ids:
                 enqueue_message(runtime, message_id, urgent=True)
             replayed += not outcome.replayed

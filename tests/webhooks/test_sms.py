@@ -319,3 +319,25 @@ def test_an_opted_out_patient_still_gets_the_emergency_answer(
     make_patient(PHONE)
     text_in("STOP")
     assert "911" in answer_of(text_in("I can't breathe"))
+
+
+def test_concurrent_deliveries_of_one_message_sid_act_once(
+    text_in: Any, make_patient: Any, runtime: Any
+) -> None:
+    import threading
+
+    make_patient(PHONE)
+    answers: list[str] = []
+
+    def deliver() -> None:
+        answers.append(answer_of(text_in("I just passed out", sid="SM" + "c" * 32)))
+
+    threads = [threading.Thread(target=deliver) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 5 and all("911" in a for a in answers)
+    assert count(runtime, Message, Message.direction == "inbound") == 1
+    assert count(runtime, Escalation) == 1
+    assert count(runtime, Message, Message.purpose == "alert") == 2

@@ -387,3 +387,34 @@ def test_a_message_stuck_in_sending_is_never_resent(
 def test_dispatch_takes_a_lock_so_two_cron_runs_do_not_overlap(runtime: Any) -> None:
     runtime.redis.set(jobs.DISPATCH_LOCK, b"1", ex=30)
     assert jobs.dispatch_due() == {"locked": 1}
+
+
+def test_the_per_sender_rate_is_a_moving_window(settings: Any) -> None:
+    from service.runtime import build_runtime
+
+    runtime = build_runtime(settings.with_overrides(send_rate_per_second=2))
+    try:
+        assert runtime.try_send_slot("+15005550006")
+        assert runtime.try_send_slot("+15005550006")
+        assert not runtime.try_send_slot("+15005550006")
+        assert runtime.try_send_slot("+15005550007")  # another sender has its own budget
+    finally:
+        runtime.close()
+
+
+def test_a_spooled_reply_the_database_refuses_is_set_aside(
+    runtime: Any, settings: Any, make_patient: Any
+) -> None:
+    from service.spool import append, dead_letter_path, spool_path
+
+    make_patient(PHONE)
+    append(settings.instance_path, {"sid": "SM" + "d" * 32, "from": PHONE, "to": "", "text": "2"})
+    # A record whose sender is longer than the column: refused by PostgreSQL, kept by SQLite.
+    append(
+        settings.instance_path, {"sid": "SM" + "e" * 32, "from": "9" * 40, "to": "", "text": "2"}
+    )
+    append(settings.instance_path, {"sid": "SM" + "f" * 32, "from": PHONE, "to": "", "text": "1"})
+    replayed = jobs.replay_spool()
+    assert not spool_path(settings.instance_path).exists()
+    failed = dead_letter_path(settings.instance_path)
+    assert replayed + (1 if failed.exists() else 0) == 3
