@@ -145,9 +145,8 @@ def page_on_call(
         "emergency": settings.emergency_number,
         "escalation": escalation.id,
     }
-    ids = []
-    for channel, key in (("sms", "alert.sms"), ("voice", "alert.voice")):
-        message = Message(
+    messages = [
+        Message(
             clinic_id=clinic.id,
             patient_id=None,
             direction="outbound",
@@ -159,10 +158,11 @@ def page_on_call(
             status="pending",
             escalation_id=escalation.id,
         )
-        session.add(message)
-        session.flush()
-        ids.append(message.id)
-    return ids
+        for channel, key in (("sms", "alert.sms"), ("voice", "alert.voice"))
+    ]
+    session.add_all(messages)
+    session.flush()
+    return [message.id for message in messages]
 
 
 def reply_for(category: str, keyword: str | None, opt_out_intent: bool) -> Reply:

@@ -99,8 +99,13 @@ def receive_reply(
     *,
     now: datetime,
     patient_id: int | None = None,
+    first: Triage | None = None,
 ) -> Outcome:
-    """Store and act on one reply exactly once; a replay gets the first answer again."""
+    """Store and act on one reply exactly once; a replay gets the first answer again.
+
+    `first` is the webhook's triage of the same text in English, reused when that is the
+    patient's language too (triage reads both languages; the stored one breaks ties).
+    """
     existing = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
     if existing is not None:
         return Outcome(answer=existing.answer, patient_id=existing.patient_id, replayed=True)
@@ -111,7 +116,12 @@ def receive_reply(
         else find_patient(session, reply.from_number, reply.to_number, settings)
     )
     keyword = match_keyword(reply.text)
-    triage = classify(reply.text, patient.language if patient else "en")
+    language_default = patient.language if patient else "en"
+    triage = (
+        first
+        if first is not None and language_default == "en"
+        else classify(reply.text, language_default)
+    )
     message = Message(
         clinic_id=patient.clinic_id if patient else None,
         patient_id=patient.id if patient else None,
@@ -133,8 +143,8 @@ def receive_reply(
     except IntegrityError:
         # Twilio retried while the first delivery was still being handled: answer as it did.
         session.rollback()
-        first = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
-        return Outcome(answer=first.answer if first else None, replayed=True)
+        stored = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
+        return Outcome(answer=stored.answer if stored else None, replayed=True)
 
     language = patient.language if keyword is not None and patient else triage.language
     if patient is None:

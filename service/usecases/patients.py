@@ -78,7 +78,6 @@ def add_checkin(
         kind=kind,
     )
     session.add(checkin)
-    session.flush()
     return checkin
 
 
@@ -109,6 +108,7 @@ def schedule_checkin(
         patient.same_streak = patient.better_streak = 0
         patient.menu_repeated = False
     checkin = add_checkin(session, patient, due=max(at or now, now), channel=channel)
+    session.flush()
     record(
         session,
         clinic_id=patient.clinic_id,

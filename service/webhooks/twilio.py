@@ -90,7 +90,7 @@ def sms() -> Response:
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
     reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
     try:
-        outcome = receive_reply(session(), settings, reply, now=utcnow())
+        outcome = receive_reply(session(), settings, reply, now=utcnow(), first=look)
     except SQLAlchemyError as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
         session().rollback()
