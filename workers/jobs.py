@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 # How long a message may sit in `sending` before we conclude its worker died mid-send.
 STALE_SENDING = timedelta(minutes=10)
 # A pending message this old has lost its job (Redis flushed or down): enqueue it again.
-LOST_JOB = timedelta(seconds=15)
+# Short, so an on-call alert is late by seconds at most; unique job ids make it harmless
+# to re-enqueue a message whose job is in fact still queued.
+LOST_JOB = timedelta(seconds=2)
 DISPATCH_LOCK = "checkin:dispatch-lock"
 
 

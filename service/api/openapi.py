@@ -97,7 +97,11 @@ def openapi_document() -> dict[str, Any]:
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "at": {**TIME, "description": "ISO 8601 with offset; default now"},
+                "at": {
+                    **TIME,
+                    "description": "ISO 8601; without an offset, the patient's local time; "
+                    "default now",
+                },
                 "channel": {"type": "string", "enum": ["sms", "voice"], "default": "sms"},
             },
         },

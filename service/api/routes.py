@@ -202,7 +202,7 @@ def create_checkin(patient_id: int) -> tuple[Response, int]:
     data = body()
     form = Form({} if data is None and not request.get_data() else data)
     form.reject_unknown({"at", "channel"})
-    at = form.instant("at")
+    at = form.instant("at", local_zone=patient.timezone)
     channel = form.choice("channel", CHANNELS, default="sms")
     form.check()
     assert channel

@@ -34,7 +34,9 @@ def to_e164(raw: str, country: str = "US") -> str:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:
         raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (the right length for its country) rather than "valid": numbering plans
+    # move faster than the library, and test ranges such as 555-01xx must be accepted.
+    if not phonenumbers.is_possible_number(number):
         raise ValueError("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -50,14 +52,14 @@ def valid_timezone(name: str) -> str:
     return name
 
 
-def parse_instant(raw: str) -> datetime:
-    """Parse ISO 8601 with an offset (or Z) into aware UTC; a time without a zone is refused."""
+def parse_instant(raw: str, local_zone: str = "UTC") -> datetime:
+    """Parse ISO 8601 into aware UTC; a time without an offset is read in `local_zone`."""
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError("not an ISO 8601 date-time") from None
     if value.tzinfo is None:
-        raise ValueError("needs a time zone offset, e.g. 2026-01-02T15:00:00Z")
+        value = value.replace(tzinfo=ZoneInfo(local_zone))
     return value.astimezone(UTC)
 
 
@@ -71,16 +73,23 @@ class Form:
             data = {}
         self.data: dict[str, Any] = data
 
+    def _null(self, name: str) -> bool:
+        """An explicit null where a value is expected is an error, not a silent default."""
+        if name in self.data and self.data[name] is None:
+            self.error(name, "must not be null")
+            return True
+        return False
+
     def error(self, name: str, message: str) -> None:
         """Record a bad field."""
         self.errors.append(FieldError(name, message))
 
     def string(self, name: str, *, required: bool, max_length: int = 200) -> str | None:
-        """A string field, stripped; None when absent and optional."""
+        """A string field, stripped; None when absent and optional (an explicit null too)."""
         value = self.data.get(name)
         if value is None:
             if required:
-                self.error(name, "is required")
+                self.error(name, "is required" if name not in self.data else "must not be null")
             return None
         if not isinstance(value, str):
             self.error(name, "must be a string")
@@ -107,6 +116,8 @@ class Form:
 
     def choice(self, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
         """One of `choices`; `default` when absent (required when default is None)."""
+        if self._null(name):
+            return None
         raw = self.string(name, required=default is None, max_length=40)
         if raw is None:
             return default if name not in self.data else None
@@ -116,7 +127,9 @@ class Form:
         return raw
 
     def timezone(self, name: str, default: str | None) -> str | None:
-        """An IANA time zone name."""
+        """An IANA time zone name; `default` when absent."""
+        if self._null(name):
+            return None
         raw = self.string(name, required=default is None, max_length=64)
         if raw is None:
             return default if name not in self.data else None
@@ -126,13 +139,13 @@ class Form:
             self.error(name, str(exc))
             return None
 
-    def instant(self, name: str) -> datetime | None:
-        """An optional ISO 8601 instant."""
+    def instant(self, name: str, local_zone: str = "UTC") -> datetime | None:
+        """An optional ISO 8601 instant; without an offset it is read in `local_zone`."""
         raw = self.string(name, required=False, max_length=64)
         if raw is None:
             return None
         try:
-            return parse_instant(raw)
+            return parse_instant(raw, local_zone)
         except ValueError as exc:
             self.error(name, str(exc))
             return None

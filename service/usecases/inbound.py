@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from service.core.policy import Reply, stranger_step
-from service.core.triage import Triage, classify, match_keyword
+from service.core.triage import Keyword, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
 from service.usecases.audit import record
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
@@ -116,6 +116,9 @@ def receive_reply(
         else find_patient(session, reply.from_number, reply.to_number, settings)
     )
     keyword = match_keyword(reply.text)
+    if keyword is Keyword.START and patient is not None and patient.status != "opted_out":
+        # "YES" to "did you get help?" is an answer, not a wish to resubscribe.
+        keyword = None
     language_default = patient.language if patient else "en"
     triage = (
         first

@@ -134,7 +134,7 @@ def test_a_checkin_in_quiet_hours_moves_to_8am_local(
     ("payload", "fields"),
     [
         ({"at": "tomorrow"}, {"at"}),
-        ({"at": "2026-12-01T10:00:00"}, {"at"}),
+        ({"at": "2026-13-01T10:00:00Z"}, {"at"}),
         ({"channel": "fax"}, {"channel"}),
         ({"at": 5, "channel": 5}, {"at", "channel"}),
         ({"when": "now"}, {"when"}),
@@ -174,3 +174,34 @@ def test_escalation_status_filter_is_validated(client: Any, clinic: Any) -> None
         client.post("/api/v1/escalations/12345/acknowledge", headers=clinic.headers).status_code
         == 404
     )
+
+
+def test_a_time_without_offset_is_the_patients_local_time(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
+    patient = make_patient(timezone="America/Chicago")
+    response = client.post(
+        f"/api/v1/patients/{patient['id']}/checkins",
+        json={"at": "2099-06-01T10:00:00"},
+        headers=clinic.headers,
+    )
+    assert response.status_code == 201
+    assert response.get_json()["due_at"] == "2099-06-01T15:00:00Z"  # 10:00 CDT
+
+
+@pytest.mark.parametrize("field", ["language", "timezone"])
+def test_an_explicit_null_is_named(client: Any, clinic: Any, field: str) -> None:
+    payload = {"phone": "+12025550188", field: None}
+    response = client.post("/api/v1/patients", json=payload, headers=clinic.headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == [{"field": field, "message": "must not be null"}]
+    null_phone = client.post("/api/v1/patients", json={"phone": None}, headers=clinic.headers)
+    assert null_phone.status_code == 422
+    assert null_phone.get_json()["errors"] == [{"field": "phone", "message": "must not be null"}]
+
+
+def test_test_range_numbers_are_accepted(client: Any, clinic: Any) -> None:
+    response = client.post(
+        "/api/v1/patients", json={"phone": "+15555550100"}, headers=clinic.headers
+    )
+    assert response.status_code == 201

@@ -341,3 +341,13 @@ def test_concurrent_deliveries_of_one_message_sid_act_once(
     assert count(runtime, Message, Message.direction == "inbound") == 1
     assert count(runtime, Escalation) == 1
     assert count(runtime, Message, Message.purpose == "alert") == 2
+
+
+def test_yes_from_a_subscribed_patient_is_an_answer_not_a_resubscription(
+    text_in: Any, make_patient: Any
+) -> None:
+    make_patient(PHONE)
+    text_in("I fainted")
+    answer = answer_of(text_in("yes"))
+    assert "subscribed" not in answer
+    assert "1 better, 2 same, 3 worse" in answer
