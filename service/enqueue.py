@@ -68,3 +68,20 @@ def enqueue_message(runtime: Runtime, message_id: int, *, urgent: bool) -> bool:
         log.warning("redis unavailable, message %s left to the dispatcher: %s", message_id, exc)
         return False
     return True
+
+
+def enqueue_status(runtime: Runtime, sid: str, status: str, error_code: int | None) -> bool:
+    """Queue a status callback the database could not take; False if Redis is away too."""
+    try:
+        runtime.queue.enqueue(
+            "workers.jobs.apply_status",
+            sid,
+            status,
+            error_code,
+            retry=Retry(max=10, interval=[5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]),
+            failure_ttl=7 * 86400,
+        )
+    except RedisError as exc:
+        log.warning("redis unavailable for a status callback: %s", exc)
+        return False
+    return True

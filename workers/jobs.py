@@ -75,6 +75,13 @@ def deliver_message(message_id: int) -> str:
     return result.outcome
 
 
+def apply_status(sid: str, status: str, error_code: int | None) -> bool:
+    """Apply a status callback that arrived while the database was down."""
+    runtime = current()
+    with runtime.sessions() as session:
+        return delivery.record_status(session, sid, status, error_code, now=utcnow())
+
+
 def send_checkin(checkin_id: int) -> str:
     """Turn a due check-in into one outbound message and send it."""
     runtime = current()

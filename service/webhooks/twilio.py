@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from service import spool
 from service.core.texts import text
 from service.db import utcnow
-from service.enqueue import enqueue_message
+from service.enqueue import enqueue_message, enqueue_status
 from service.runtime import Runtime
 from service.twiml import sms_answer, voice_say
 from service.usecases.delivery import record_status
@@ -190,8 +190,11 @@ def status() -> Response:
                 session(), sid, state, int(code) if code.isdigit() else None, now=utcnow()
             )
         except SQLAlchemyError as exc:
-            # Answer 503 so Twilio's own retry can bring the callback again.
-            log.error("database unavailable for a status callback: %s", type(exc).__name__)
             session().rollback()
+            # The database is away: a worker applies the status once it is back.
+            if enqueue_status(runtime(), sid, state, int(code) if code.isdigit() else None):
+                log.warning("status callback queued, database unavailable: %s", type(exc).__name__)
+                return Response("", status=204)
+            log.error("status callback lost: database and Redis unavailable")
             return Response("", status=503)
     return Response("", status=204)

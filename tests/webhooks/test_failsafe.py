@@ -91,3 +91,54 @@ def test_healthz_is_200_when_both_answer(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["database"] == "ok"
+
+
+def test_a_status_callback_with_the_database_down_is_queued_for_a_worker(
+    tmp_path: Path, redis_url: str, app: Any, runtime: Any, make_patient: Any, client: Any
+) -> None:
+    from sqlalchemy import select
+
+    from service.db import Message
+    from tests.conftest import FROM_NUMBER
+
+    down = Settings(
+        instance_path=tmp_path / "down",
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/nowhere?connect_timeout=2",
+        redis_url=redis_url,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_auth_token="secret-token",
+        twilio_from_number=FROM_NUMBER,
+        public_base_url=PUBLIC_BASE_URL,
+    )
+    broken = create_app(down)
+    patient = make_patient("+12025550123")
+    with runtime.sessions() as session:
+        session.add(
+            Message(
+                patient_id=patient["id"],
+                direction="outbound",
+                purpose="checkin",
+                to_number="+12025550123",
+                from_number=FROM_NUMBER,
+                status="queued",
+                twilio_sid="SM" + "9" * 32,
+            )
+        )
+        session.commit()
+    form = {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"}
+    signature = RequestValidator("secret-token").compute_signature(
+        PUBLIC_BASE_URL + "/twilio/status", form
+    )
+    response = broken.test_client().post(
+        "/twilio/status", data=form, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 204
+    broken.extensions["checkin"].close()
+    from workers.main import make_worker
+
+    make_worker(runtime).work(burst=True)
+    with runtime.sessions() as session:
+        status = session.scalars(
+            select(Message.status).where(Message.twilio_sid == "SM" + "9" * 32)
+        ).one()
+    assert status == "delivered"
