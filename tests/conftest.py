@@ -268,6 +268,9 @@ def text_in(
             "To": to,
             "Body": body,
         }
-        return client.post("/twilio/sms", data=form, headers=sign("/twilio/sms", form))
+        # buffered: the response is closed as a server would, running its close callbacks.
+        return client.post(
+            "/twilio/sms", data=form, headers=sign("/twilio/sms", form), buffered=True
+        )
 
     return post

@@ -12,6 +12,7 @@ from datetime import timedelta
 from rq import get_current_job
 from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
@@ -20,7 +21,12 @@ from service.enqueue import enqueue_checkin, enqueue_message
 from service.spool import dead_letter, drain
 from service.usecases import delivery
 from service.usecases.followup import sender_number
-from service.usecases.inbound import InboundReply, receive_reply
+from service.usecases.inbound import (
+    InboundReply,
+    process_reply,
+    receive_reply,
+    unprocessed_message_ids,
+)
 from service.usecases.voice import checkin_question
 from workers.context import current
 
@@ -33,6 +39,8 @@ STALE_SENDING = timedelta(minutes=10)
 # to re-enqueue a message whose job is in fact still queued.
 LOST_JOB = timedelta(seconds=2)
 DISPATCH_LOCK = "checkin:dispatch-lock"
+# The web applies an answered emergency's policy right after answering; past this, it died.
+UNPROCESSED = timedelta(seconds=5)
 
 
 class NotSent(Exception):
@@ -155,9 +163,10 @@ def dispatch_due() -> dict[str, int]:
         return {"locked": 1}
     try:
         now = utcnow()
-        counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0}
+        counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
         with runtime.sessions() as session:
             counts["replayed"] = replay_spool()
+            counts["emergencies"] = finish_unprocessed(session)
             for checkin_id in delivery.due_checkin_ids(session, now=now):
                 counts["checkins"] += enqueue_checkin(runtime, checkin_id)
             for message_id, urgent in delivery.waiting_message_ids(
@@ -170,6 +179,18 @@ def dispatch_due() -> dict[str, int]:
         return counts
     finally:
         runtime.redis.delete(DISPATCH_LOCK)
+
+
+def finish_unprocessed(session: Session) -> int:
+    """Apply the policy to answered emergencies whose web process died before doing it."""
+    runtime = current()
+    finished = 0
+    for message_id in unprocessed_message_ids(session, now=utcnow(), older_than=UNPROCESSED):
+        outcome = process_reply(session, runtime.settings, message_id, now=utcnow())
+        for alert_id in outcome.alert_message_ids:
+            enqueue_message(runtime, alert_id, urgent=True)
+        finished += not outcome.replayed
+    return finished
 
 
 def replay_spool() -> int:

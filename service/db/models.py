@@ -148,6 +148,8 @@ class Message(Base):
     category: Mapped[str | None] = mapped_column(String(16), default=None)
     reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False while an inbound emergency, already answered, waits for its policy to be applied.
+    processed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

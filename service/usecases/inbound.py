@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ class Outcome:
     alert_message_ids: tuple[int, ...] = ()
     patient_id: int | None = None
     replayed: bool = False
+    deferred_message_id: int | None = None
 
 
 def first_look(text: str) -> Triage:
@@ -100,11 +101,18 @@ def receive_reply(
     now: datetime,
     patient_id: int | None = None,
     first: Triage | None = None,
+    defer_emergency: bool = False,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
     `first` is the webhook's triage of the same text in English, reused when that is the
     patient's language too (triage reads both languages; the stored one breaks ties).
+
+    With `defer_emergency`, an emergency from a known patient is only stored (with its
+    answer, which never depends on the patient's state) and committed; the caller answers
+    at once and then runs `process_reply` on `Outcome.deferred_message_id`. The workers'
+    dispatch runs it too for any message left unprocessed, so a crash in between loses
+    nothing.
     """
     existing = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
     if existing is not None:
@@ -163,6 +171,16 @@ def receive_reply(
         return Outcome(answer=message.answer)
 
     policy_reply = reply_for(triage.category, keyword, triage.opt_out_intent)
+    if defer_emergency and policy_reply is Reply.EMERGENCY:
+        message.processed = False
+        message.answer = render_answer(
+            "answer.emergency", language, patient.clinic.name, settings, False
+        )
+        session.commit()
+        log.info(
+            "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
+        )
+        return Outcome(answer=message.answer, patient_id=patient.id, deferred_message_id=message.id)
     decision = decide(patient, policy_reply, now, needs_review=triage.needs_review)
     applied = apply_decision(
         session, settings, patient, decision, language=language, inbound=message, now=now
@@ -188,4 +206,48 @@ def receive_reply(
     )
     return Outcome(
         answer=applied.answer, alert_message_ids=applied.alert_message_ids, patient_id=patient.id
+    )
+
+
+def process_reply(
+    session: Session, settings: Settings, message_id: int, *, now: datetime
+) -> Outcome:
+    """Apply the policy to a stored emergency that was answered first; at most once."""
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.processed.is_(False))
+        .values(processed=True)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        session.rollback()
+        return Outcome(answer=None, replayed=True)
+    message = session.get(Message, message_id)
+    assert message is not None and message.patient_id is not None
+    patient = session.get(Patient, message.patient_id)
+    assert patient is not None
+    decision = decide(patient, Reply.EMERGENCY, now, needs_review=message.needs_review)
+    applied = apply_decision(
+        session, settings, patient, decision, language=patient.language, inbound=message, now=now
+    )
+    message.escalation_id = applied.escalation_id
+    session.commit()
+    log.info(
+        "inbound patient=%s emergency processed, escalation=%s", patient.id, applied.escalation_id
+    )
+    return Outcome(
+        answer=message.answer, alert_message_ids=applied.alert_message_ids, patient_id=patient.id
+    )
+
+
+def unprocessed_message_ids(
+    session: Session, *, now: datetime, older_than: timedelta, limit: int = 500
+) -> list[int]:
+    """Answered emergencies whose policy was never applied (their web process died)."""
+    return list(
+        session.scalars(
+            select(Message.id)
+            .where(Message.processed.is_(False), Message.created_at < now - older_than)
+            .order_by(Message.id)
+            .limit(limit)
+        )
     )

@@ -22,7 +22,13 @@ from service.enqueue import enqueue_message, enqueue_status
 from service.runtime import Runtime
 from service.twiml import sms_answer, voice_say
 from service.usecases.delivery import record_status
-from service.usecases.inbound import InboundReply, emergency_answer, first_look, receive_reply
+from service.usecases.inbound import (
+    InboundReply,
+    emergency_answer,
+    first_look,
+    process_reply,
+    receive_reply,
+)
 from service.usecases.voice import answer_call, gather_answer
 
 log = logging.getLogger(__name__)
@@ -90,7 +96,9 @@ def sms() -> Response:
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
     reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
     try:
-        outcome = receive_reply(session(), settings, reply, now=utcnow(), first=look)
+        outcome = receive_reply(
+            session(), settings, reply, now=utcnow(), first=look, defer_emergency=is_emergency
+        )
     except SQLAlchemyError as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
         session().rollback()
@@ -101,7 +109,25 @@ def sms() -> Response:
     number = settings.emergency_number
     if is_emergency and (answer is None or number not in answer):
         answer = emergency_answer(settings, look.language)
-    return xml(sms_answer(answer))
+    response = xml(sms_answer(answer))
+    if outcome.deferred_message_id is not None:
+        # The emergency answer goes out first; the escalation and the page follow at once.
+        rt, message_id = runtime(), outcome.deferred_message_id
+        response.call_on_close(lambda: finish_emergency(rt, message_id))
+    return response
+
+
+def finish_emergency(rt: Runtime, message_id: int) -> None:
+    """After the answer is sent: open the escalation, schedule, and queue the page."""
+    try:
+        with rt.sessions() as db:
+            outcome = process_reply(db, rt.settings, message_id, now=utcnow())
+    except SQLAlchemyError as exc:
+        # The message is stored and marked unprocessed: the workers' dispatch finishes it.
+        log.error("emergency message=%s left to the dispatcher: %s", message_id, type(exc).__name__)
+        return
+    for alert_id in outcome.alert_message_ids:
+        enqueue_message(rt, alert_id, urgent=True)
 
 
 def spooled_answer(reply: InboundReply, language: str, is_emergency: bool) -> str:

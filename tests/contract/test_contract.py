@@ -165,7 +165,10 @@ def make_sms_poster(client: Any, sign: Any) -> Callable[..., Any]:
             "To": to,
             "Body": body,
         }
-        return client.post("/twilio/sms", data=form, headers=sign("/twilio/sms", form))
+        # buffered: closed as a WSGI server closes it, so close callbacks run.
+        return client.post(
+            "/twilio/sms", data=form, headers=sign("/twilio/sms", form), buffered=True
+        )
 
     return post
 

@@ -351,3 +351,33 @@ def test_yes_from_a_subscribed_patient_is_an_answer_not_a_resubscription(
     answer = answer_of(text_in("yes"))
     assert "subscribed" not in answer
     assert "1 better, 2 same, 3 worse" in answer
+
+
+def test_an_emergency_answered_by_a_web_process_that_died_is_finished_by_the_dispatcher(
+    client: Any, sign: Any, make_patient: Any, runtime: Any, run_jobs: Any, fake_twilio: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from workers import jobs
+
+    make_patient(PHONE)
+    form = {"MessageSid": "SM" + "7" * 32, "From": PHONE, "To": "+15005550006"}
+    form["Body"] = "I can't breathe"
+    # Not closed: as if the process died right after sending the answer.
+    response = client.post("/twilio/sms", data=form, headers=sign("/twilio/sms", form))
+    assert "Call 911 now" in response.get_data(as_text=True)
+    assert count(runtime, Escalation) == 0
+    with runtime.sessions() as session:
+        old = datetime.now(UTC) - timedelta(minutes=1)
+        session.execute(update(Message).values(created_at=old))
+        session.commit()
+    assert jobs.dispatch_due()["emergencies"] == 1
+    assert jobs.dispatch_due()["emergencies"] == 0
+    run_jobs()
+    assert count(runtime, Escalation) == 1
+    assert len([m for m in fake_twilio.messages() if m["To"] == "+15005550001"]) == 1
+    assert len([c for c in fake_twilio.calls() if c["To"] == "+15005550001"]) == 1
+    response.close()  # the late close finds the work done and does nothing more
+    assert count(runtime, Escalation) == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 02:58:48.430583
+Create Date: 2026-11-25 03:24:46.316301
 """
 
 from collections.abc import Sequence
@@ -120,6 +120,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=16), nullable=True),
         sa.Column("reasons", sa.JSON(), nullable=True),
         sa.Column("needs_review", sa.Boolean(), nullable=False),
+        sa.Column("processed", sa.Boolean(), nullable=False),
         sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("escalation_id", sa.Integer(), nullable=True),
         sa.Column("created_at", service.db.models.UTCDateTime(timezone=True), nullable=False),
@@ -143,6 +144,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_clinic_id"), ["clinic_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_patient_id"), ["patient_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_messages_processed"), ["processed"], unique=False)
 
     op.create_table(
         "checkins",
@@ -184,6 +186,7 @@ def downgrade() -> None:
 
     op.drop_table("checkins")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_processed"))
         batch_op.drop_index(batch_op.f("ix_messages_patient_id"))
         batch_op.drop_index(batch_op.f("ix_messages_created_at"))
         batch_op.drop_index(batch_op.f("ix_messages_clinic_id"))
