@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from redis.exceptions import RedisError
-from rq import Retry
+from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 
 from service.runtime import Runtime
@@ -31,43 +31,33 @@ def message_job_id(message_id: int) -> str:
     return f"message-{message_id}"
 
 
-def enqueue_checkin(runtime: Runtime, checkin_id: int) -> bool:
-    """Queue the send of a due check-in; False if it is already queued or Redis is away."""
+def _enqueue_once(queue: Queue, function: str, row_id: int, job_id: str) -> bool:
+    """Enqueue `function(row_id)` unless a job with `job_id` exists; False if Redis is away."""
     try:
-        runtime.queue.enqueue(
-            "workers.jobs.send_checkin",
-            checkin_id,
-            job_id=checkin_job_id(checkin_id),
-            unique=True,
-            retry=SEND_RETRY,
-            failure_ttl=86400,
+        queue.enqueue(
+            function, row_id, job_id=job_id, unique=True, retry=SEND_RETRY, failure_ttl=86400
         )
     except DuplicateJobError:
         return False
     except RedisError as exc:
-        log.warning("redis unavailable, check-in %s left to the dispatcher: %s", checkin_id, exc)
+        log.warning("redis unavailable, %s left to the dispatcher: %s", job_id, exc)
         return False
     return True
+
+
+def enqueue_checkin(runtime: Runtime, checkin_id: int) -> bool:
+    """Queue the send of a due check-in; False if it is already queued or Redis is away."""
+    return _enqueue_once(
+        runtime.queue, "workers.jobs.send_checkin", checkin_id, checkin_job_id(checkin_id)
+    )
 
 
 def enqueue_message(runtime: Runtime, message_id: int, *, urgent: bool) -> bool:
     """Queue the delivery of a stored outbound message (alerts go on the urgent queue)."""
     queue = runtime.urgent_queue if urgent else runtime.queue
-    try:
-        queue.enqueue(
-            "workers.jobs.deliver_message",
-            message_id,
-            job_id=message_job_id(message_id),
-            unique=True,
-            retry=SEND_RETRY,
-            failure_ttl=86400,
-        )
-    except DuplicateJobError:
-        return False
-    except RedisError as exc:
-        log.warning("redis unavailable, message %s left to the dispatcher: %s", message_id, exc)
-        return False
-    return True
+    return _enqueue_once(
+        queue, "workers.jobs.deliver_message", message_id, message_job_id(message_id)
+    )
 
 
 def enqueue_status(runtime: Runtime, sid: str, status: str, error_code: int | None) -> bool:

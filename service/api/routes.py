@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -13,7 +13,7 @@ from service.api.openapi import openapi_document
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin
-from service.runtime import Runtime
+from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
 from service.usecases.escalations import acknowledge, list_escalations
@@ -25,20 +25,6 @@ from service.usecases.patients import (
 )
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def runtime() -> Runtime:
-    """The app's runtime (database, Redis, transport)."""
-    rt: Runtime = current_app.extensions["checkin"]
-    return rt
-
-
-def session() -> Session:
-    """The request's database session, closed at teardown."""
-    if "db" not in g:
-        g.db = runtime().sessions()
-    db: Session = g.db
-    return db
 
 
 def clinic() -> Clinic:

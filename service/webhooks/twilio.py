@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from service import spool
 from service.core.texts import text
 from service.db import utcnow
 from service.enqueue import enqueue_message, enqueue_status
+from service.request_scope import runtime, session
 from service.runtime import Runtime
 from service.twiml import sms_answer, voice_say
 from service.usecases.delivery import record_status
@@ -38,20 +38,6 @@ twilio_hooks = Blueprint("twilio", __name__, url_prefix="/twilio")
 # Control characters other than tab and newline carry no meaning in a reply.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 10_000
-
-
-def runtime() -> Runtime:
-    """The app's runtime."""
-    rt: Runtime = current_app.extensions["checkin"]
-    return rt
-
-
-def session() -> Session:
-    """The request's database session, closed at teardown."""
-    if "db" not in g:
-        g.db = runtime().sessions()
-    db: Session = g.db
-    return db
 
 
 def field(name: str, limit: int = 64) -> str:
