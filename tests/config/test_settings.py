@@ -60,3 +60,13 @@ def test_a_full_twilio_configuration_is_read() -> None:
     assert settings.twilio_api_base == "http://127.0.0.1:4010"
     assert settings.public_base_url == "https://clinic.example.org"
     assert settings.emergency_number == "112"
+
+
+def test_a_deep_instance_path_gets_a_short_redis_socket(tmp_path: Path) -> None:
+    from service.embedded_redis import MAX_SOCKET_PATH, socket_path_for
+
+    deep = tmp_path / ("d" * 120) / "instance"
+    path = socket_path_for(deep)
+    assert len(str(path)) <= MAX_SOCKET_PATH
+    assert path == socket_path_for(deep)  # every process of the checkout finds the same one
+    assert socket_path_for(Path("/srv/instance")) == Path("/srv/instance/redis.sock")
