@@ -22,6 +22,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import ProgrammingError
 from twilio.request_validator import RequestValidator
 
 from config import Settings
@@ -78,22 +79,37 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of this test session's own (PostgreSQL if DATABASE_URL is set)."""
     configured = os.environ.get("DATABASE_URL")
     if configured and configured.startswith("postgres"):
-        base = make_url(Settings.from_env({"DATABASE_URL": configured}).database_url)
-        name = f"checkin_test_{worker_id()}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        yield from postgres_database(configured)
         return
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'checkin.db'}"
     upgrade(url)
     yield url
+
+
+def postgres_database(configured: str) -> Iterator[str]:
+    """A database per xdist worker; a schema per worker if the role may not create databases."""
+    base = make_url(Settings.from_env({"DATABASE_URL": configured}).database_url)
+    name = f"checkin_test_{worker_id()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    except ProgrammingError:
+        # No CREATEDB privilege: isolate each worker in a schema of the given database.
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{name}"'))
+        options = {**base.query, "options": f"-csearch_path={name}"}
+        url = base.set(query=options).render_as_string(hide_password=False)
+        drop = f'DROP SCHEMA IF EXISTS "{name}" CASCADE'
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(drop))
+    admin.dispose()
 
 
 def empty_tables(url: str) -> None:
