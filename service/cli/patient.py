@@ -1,0 +1,110 @@
+"""`checkin patient`: register a patient and schedule a check-in from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.orm import Session
+
+from config import Settings
+from service.api.validation import CHANNELS, LANGUAGES, parse_instant, to_e164, valid_timezone
+from service.db import Clinic, Patient, utcnow
+from service.enqueue import enqueue_checkin
+from service.runtime import Runtime, build_runtime
+from service.usecases import Conflict
+from service.usecases.patients import next_checkin_at, register_patient, schedule_checkin
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    runtime = build_runtime(Settings.from_env())
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _show(session: Session, patient: Patient) -> str:
+    due = next_checkin_at(session, patient.id)
+    return json.dumps(
+        {
+            "id": patient.id,
+            "clinic_id": patient.clinic_id,
+            "phone": patient.phone,
+            "name": patient.name,
+            "timezone": patient.timezone,
+            "language": patient.language,
+            "status": patient.status,
+            "next_checkin_at": due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None,
+        }
+    )
+
+
+@click.group("patient")
+def patient_group() -> None:
+    """Patient commands (the same use cases as the API)."""
+
+
+@patient_group.command("add")
+@click.option("--clinic", "clinic_id", required=True, type=int, help="The clinic's id.")
+@click.option("--phone", required=True, help="E.164 or national format.")
+@click.option("--name", default=None)
+@click.option("--timezone", default=None, help="IANA zone; default the clinic's.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+def patient_add(
+    clinic_id: int, phone: str, name: str | None, timezone: str | None, language: str
+) -> None:
+    """Register a patient; prints it as JSON."""
+    with _runtime() as runtime, runtime.sessions() as session:
+        clinic = session.get(Clinic, clinic_id)
+        if clinic is None:
+            raise click.BadParameter("no such clinic", param_hint="--clinic")
+        try:
+            e164 = to_e164(phone, clinic.country)
+            zone = valid_timezone(timezone or clinic.timezone)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        try:
+            patient = register_patient(
+                session,
+                clinic,
+                phone=e164,
+                name=name,
+                timezone=zone,
+                language=language,
+                actor="cli",
+            )
+        except Conflict as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(_show(session, patient))
+
+
+@patient_group.command("checkin")
+@click.argument("patient_id", type=int)
+@click.option("--at", default=None, help="ISO 8601; without an offset, the patient's time.")
+@click.option("--channel", type=click.Choice(CHANNELS), default="sms", show_default=True)
+def patient_checkin(patient_id: int, at: str | None, channel: str) -> None:
+    """Schedule a check-in (now by default; quiet hours apply); prints the patient."""
+    with _runtime() as runtime, runtime.sessions() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            raise click.BadParameter("no such patient", param_hint="PATIENT_ID")
+        try:
+            when = parse_instant(at, patient.timezone) if at else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--at") from None
+        now = utcnow()
+        try:
+            checkin = schedule_checkin(
+                session, patient, at=when, channel=channel, now=now, actor="cli"
+            )
+        except Conflict as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        if checkin.due_at <= now:
+            enqueue_checkin(runtime, checkin.id)
+        click.echo(_show(session, patient))

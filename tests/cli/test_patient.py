@@ -1,0 +1,71 @@
+"""`checkin patient add` and `checkin patient checkin`, through the real CLI group."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from service.cli import cli
+from tests.conftest import daytime_zone
+
+
+@pytest.fixture
+def run(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("CHECKIN_INSTANCE_PATH", str(settings.instance_path))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str) -> Any:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_add_a_patient_and_schedule_a_checkin(run: Any, clinic: Any, runtime: Any) -> None:
+    done = run(
+        "patient",
+        "add",
+        "--clinic",
+        str(clinic.id),
+        "--phone",
+        "(202) 555-0123",
+        "--timezone",
+        daytime_zone(5),
+        "--language",
+        "es",
+    )
+    assert done.exit_code == 0, done.output
+    patient = json.loads(done.output)
+    assert patient["phone"] == "+12025550123" and patient["language"] == "es"
+    scheduled = run("patient", "checkin", str(patient["id"]), "--channel", "voice")
+    assert scheduled.exit_code == 0, scheduled.output
+    assert json.loads(scheduled.output)["next_checkin_at"] is not None
+    assert runtime.queue.count == 1  # due now: handed to the workers at once
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--phone", "nope"], "phone"),
+        (["--phone", "+12025550123", "--timezone", "Mars/Base"], "IANA"),
+    ],
+)
+def test_bad_input_is_named(run: Any, clinic: Any, args: list[str], message: str) -> None:
+    done = run("patient", "add", "--clinic", str(clinic.id), *args)
+    assert done.exit_code == 2 and message in done.output
+
+
+def test_unknown_clinic_duplicate_phone_and_opted_out(run: Any, clinic: Any, text_in: Any) -> None:
+    assert run("patient", "add", "--clinic", "999", "--phone", "+12025550123").exit_code == 2
+    first = run("patient", "add", "--clinic", str(clinic.id), "--phone", "+12025550123")
+    assert first.exit_code == 0
+    again = run("patient", "add", "--clinic", str(clinic.id), "--phone", "202-555-0123")
+    assert again.exit_code == 1 and "already exists" in again.output
+    text_in("STOP")
+    refused = run("patient", "checkin", str(json.loads(first.output)["id"]))
+    assert refused.exit_code == 1 and "opted out" in refused.output
