@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -60,7 +60,7 @@ class Settings:
     database_url: str
     redis_url: str | None = None
     twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_from_number: str | None = None
     twilio_api_base: str | None = None
     public_base_url: str = "http://localhost:5000"
@@ -69,6 +69,8 @@ class Settings:
     dispatch_interval_seconds: int = 5
     twilio_timeout_seconds: float = 10.0
     log_level: str = "INFO"
+    # Signs the dashboard's session cookie; None: a random key kept under instance_path.
+    secret_key: str | None = field(default=None, repr=False)
 
     @property
     def uses_twilio(self) -> bool:
@@ -109,6 +111,9 @@ class Settings:
         level = (_optional(env, "LOG_LEVEL") or "INFO").upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+        secret_key = _optional(env, "SECRET_KEY")
+        if secret_key is not None and len(secret_key) < 16:
+            raise ConfigError("SECRET_KEY: must be at least 16 characters (a long random string)")
         return cls(
             instance_path=instance,
             database_url=database_url,
@@ -124,4 +129,5 @@ class Settings:
             dispatch_interval_seconds=int(_number(env, "DISPATCH_INTERVAL_SECONDS", 5, 1)),
             twilio_timeout_seconds=_number(env, "TWILIO_TIMEOUT_SECONDS", 10.0, 0.1),
             log_level=level,
+            secret_key=secret_key,
         )

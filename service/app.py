@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask, Response, g, jsonify
 from redis.exceptions import RedisError
@@ -10,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from config import Settings
+from config import ConfigError, Settings
 from service.api import api
+from service.dashboard import dashboard
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
@@ -26,10 +33,19 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     configure_logging(settings.log_level)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config["JSON_SORT_KEYS"] = False
+    # The dashboard's login lives in Flask's signed session cookie.
+    app.secret_key = settings.secret_key or instance_secret_key(settings.instance_path)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
+    app.register_blueprint(dashboard)
 
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:
@@ -53,6 +69,28 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         return jsonify({"error": "internal error"}), 500
 
     return app
+
+
+def instance_secret_key(folder: Path) -> str:
+    """The random key kept in `folder/secret_key`, created 0600 by the first process to need it."""
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked into place: racing web processes all read the same key.
+        fd, spare = tempfile.mkstemp(dir=folder, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process won the race
+                os.link(spare, path)
+        finally:
+            os.unlink(spare)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"SECRET_KEY: unset, and {path} holds no usable key (delete it)")
+    return key
 
 
 def health(runtime: Runtime) -> tuple[Response, int]:

@@ -12,17 +12,11 @@ from werkzeug.exceptions import HTTPException
 from service.api.openapi import openapi_document
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
-from service.enqueue import enqueue_checkin
-from service.request_scope import runtime, session
+from service.request_scope import schedule_and_enqueue, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
 from service.usecases.escalations import acknowledge, list_escalations
-from service.usecases.patients import (
-    get_patient,
-    next_checkin_at,
-    register_patient,
-    schedule_checkin,
-)
+from service.usecases.patients import get_patient, next_checkin_at, register_patient
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -192,11 +186,7 @@ def create_checkin(patient_id: int) -> tuple[Response, int]:
     channel = form.choice("channel", CHANNELS, default="sms")
     form.check()
     assert channel
-    now = utcnow()
-    checkin = schedule_checkin(db, patient, at=at, channel=channel, now=now, actor=actor())
-    db.commit()
-    if checkin.due_at <= now:
-        enqueue_checkin(runtime(), checkin.id)
+    checkin = schedule_and_enqueue(db, patient, at=at, channel=channel, actor=actor())
     return jsonify({**checkin_json(checkin), "patient": patient_json(db, patient)}), 201
 
 

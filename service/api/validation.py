@@ -60,7 +60,14 @@ def parse_instant(raw: str, local_zone: str = "UTC") -> datetime:
         raise ValueError("not an ISO 8601 date-time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(local_zone))
-    return value.astimezone(UTC)
+    # Year 9999 would overflow once converted or moved out of quiet hours: bad input, not a 500.
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if value.year >= 9999:
+        raise ValueError("out of range")
+    return value
 
 
 class Form:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.schedule import outside_quiet_hours
@@ -32,8 +33,12 @@ def register_patient(
     patient = Patient(
         clinic_id=clinic.id, phone=phone, name=name, timezone=timezone, language=language
     )
-    session.add(patient)
-    session.flush()
+    try:
+        # A savepoint: two registrations racing on one phone end in a 409, not a 500.
+        with session.begin_nested():
+            session.add(patient)
+    except IntegrityError:
+        raise Conflict("a patient with this phone already exists in this clinic") from None
     record(
         session,
         clinic_id=clinic.id,
