@@ -267,11 +267,8 @@ def sign(settings: Settings) -> Callable[[str, dict[str, str]], dict[str, str]]:
     return signature
 
 
-@pytest.fixture
-def text_in(
-    client: FlaskClient, sign: Callable[[str, dict[str, str]], dict[str, str]]
-) -> Callable[..., Any]:
-    """Post a signed inbound SMS to the webhook, as Twilio would."""
+def sms_poster(client: FlaskClient, sign: Callable[[str, dict[str, str]], dict[str, str]]) -> Any:
+    """A function that posts a signed inbound SMS to `client`'s webhook, as Twilio would."""
     counter = iter(range(1, 10**9))
 
     def post(
@@ -290,3 +287,9 @@ def text_in(
         )
 
     return post
+
+
+@pytest.fixture
+def text_in(client: FlaskClient, sign: Callable[[str, dict[str, str]], dict[str, str]]) -> Any:
+    """Post a signed inbound SMS to the webhook, as Twilio would."""
+    return sms_poster(client, sign)

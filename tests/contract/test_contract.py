@@ -7,10 +7,9 @@ check-in's due time (the got-help check-in).
 
 from __future__ import annotations
 
-import itertools
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from service.app import create_app
 from service.db import CheckIn, utcnow
 from service.enqueue import enqueue_checkin
 from service.runtime import Runtime
-from tests.conftest import FROM_NUMBER, PUBLIC_BASE_URL
+from tests.conftest import FROM_NUMBER, PUBLIC_BASE_URL, sms_poster
 from workers.context import install
 from workers.main import make_worker
 
@@ -152,25 +151,6 @@ def to_number(fake_twilio: Any, number: str) -> tuple[list[Any], list[Any]]:
     sms = [m for m in fake_twilio.messages() if m["To"] == number]
     calls = [c for c in fake_twilio.calls() if c["To"] == number]
     return sms, calls
-
-
-def make_sms_poster(client: Any, sign: Any) -> Callable[..., Any]:
-    counter = itertools.count(1)
-
-    def post(body: str, sender: str = PHONE, to: str = FROM_NUMBER, sid: str | None = None) -> Any:
-        form = {
-            "MessageSid": sid or f"SMc{next(counter):031d}",
-            "AccountSid": "AC" + "0" * 32,
-            "From": sender,
-            "To": to,
-            "Body": body,
-        }
-        # buffered: closed as a WSGI server closes it, so close callbacks run.
-        return client.post(
-            "/twilio/sms", data=form, headers=sign("/twilio/sms", form), buffered=True
-        )
-
-    return post
 
 
 def replies(text_in: Any, *texts: str) -> list[Any]:
@@ -1039,7 +1019,7 @@ def test_emergency_number_is_honoured(
 ) -> None:
     client = app112.test_client()
     rt: Runtime = app112.extensions["checkin"]
-    post = make_sms_poster(client, sign)
+    post = sms_poster(client, sign)
     api = Api(client, clinic)
     created = make_patient(PHONE)
 
