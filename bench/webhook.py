@@ -567,6 +567,30 @@ def log_excerpt(path: Path, limit: int = 40) -> str:
     return "\n".join(excerpt) or "(nothing logged at ERROR)"
 
 
+async def timed_post(
+    session: aiohttp.ClientSession,
+    url: str,
+    item: Prepared,
+    result: Result,
+    check: Callable[[int, str], str | None],
+    record: bool,
+) -> None:
+    """Post one request; note it as answered, and when `record`, its latency and any problem."""
+    began = time.perf_counter()
+    try:
+        async with session.post(url, data=item.form, headers=item.headers) as response:
+            status, body = response.status, await response.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        status, body = 0, f"{type(exc).__name__}: {exc}"
+    if status == 200:
+        result.answered.add(item.form["MessageSid"])
+    if record:
+        result.latencies.append(time.perf_counter() - began)
+        problem = check(status, body)
+        if problem:
+            result.fail(problem)
+
+
 async def http_load(base: str, route: str, batch: Batch, concurrency: int, budget: float) -> Result:
     """`concurrency` patients, each posting its share of the requests one after another."""
     assert base.startswith("http://127.0.0.1:")
@@ -578,26 +602,11 @@ async def http_load(base: str, route: str, batch: Batch, concurrency: int, budge
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
-        async def post(item: Prepared) -> tuple[int, str]:
-            async with session.post(url, data=item.form, headers=item.headers) as response:
-                return response.status, await response.text()
-
         async def patient(share: list[Prepared], record: bool, deadline: float) -> None:
             for item in share:
                 if time.monotonic() > deadline:
                     return
-                began = time.perf_counter()
-                try:
-                    status, body = await post(item)
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    status, body = 0, f"{type(exc).__name__}: {exc}"
-                if status == 200:
-                    result.answered.add(item.form["MessageSid"])
-                if record:
-                    result.latencies.append(time.perf_counter() - began)
-                    problem = check(status, body)
-                    if problem:
-                        result.fail(problem)
+                await timed_post(session, url, item, result, check, record)
 
         # Warm-up: every patient's connection opened and every worker's pool filled.
         deadline = time.monotonic() + budget
@@ -633,19 +642,7 @@ async def http_open_load(
 
         async def send(item: Prepared, at: float, record: bool) -> None:
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
-            began = time.perf_counter()
-            try:
-                async with session.post(url, data=item.form, headers=item.headers) as response:
-                    status, body = response.status, await response.text()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                status, body = 0, f"{type(exc).__name__}: {exc}"
-            if status == 200:
-                result.answered.add(item.form["MessageSid"])
-            if record:
-                result.latencies.append(time.perf_counter() - began)
-                problem = check(status, body)
-                if problem:
-                    result.fail(problem)
+            await timed_post(session, url, item, result, check, record)
 
         def schedule(items: list[Prepared], record: bool) -> list[Any]:
             at, tasks = time.perf_counter(), []
