@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from config import Settings
 from service.core.policy import Reply, stranger_step
@@ -78,7 +78,8 @@ def find_patient(
         clinic_match = or_(clinic_match, Clinic.phone.is_(None))
     candidates = session.scalars(
         select(Patient)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .join(Patient.clinic)
+        .options(contains_eager(Patient.clinic))  # the answer names the clinic: no 2nd query
         .where(Patient.phone == from_number, clinic_match)
     ).all()
     if not candidates:
