@@ -7,26 +7,28 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rq import get_current_job
 from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from service.core.policy import REMINDER, after_checkin_sent
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
 from service.spool import dead_letter, drain
 from service.usecases import delivery
-from service.usecases.followup import sender_number
+from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import (
     InboundReply,
     process_reply,
     receive_reply,
     unprocessed_message_ids,
 )
+from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
 from workers.context import current
 
@@ -138,8 +140,17 @@ def send_checkin(checkin_id: int) -> str:
             session.add(message)
             session.flush()
             checkin.message_id = message_id = message.id
+            schedule_reminder(session, patient, checkin, now)
             session.commit()
     return deliver_message(message_id)
+
+
+def schedule_reminder(session: Session, patient: Patient, checkin: CheckIn, now: datetime) -> None:
+    """One reminder if this check-in goes unanswered, unless something else is scheduled."""
+    delay = after_checkin_sent(checkin.kind, policy_numbers(patient.clinic))
+    if delay is None or next_checkin_at(session, patient.id) is not None:
+        return
+    add_checkin(session, patient, due=now + delay, channel=checkin.channel, kind=REMINDER)
 
 
 def checkin_text(patient: Patient, kind: str, channel: str) -> str:
@@ -148,7 +159,7 @@ def checkin_text(patient: Patient, kind: str, channel: str) -> str:
     if channel == "voice":
         return checkin_question(settings, patient, kind)
     line = text("emergency_line", patient.language, emergency=settings.emergency_number)
-    key = "checkin.got_help" if kind == "got_help" else "checkin.sms"
+    key = {"got_help": "checkin.got_help", REMINDER: "checkin.reminder"}.get(kind, "checkin.sms")
     return text(key, patient.language, clinic=patient.clinic.name, emergency_line=line)
 
 

@@ -112,7 +112,7 @@ def openapi_document() -> dict[str, Any]:
                 "patient_id": {"type": "integer"},
                 "due_at": {**TIME, "description": "When it will really go out (quiet hours)"},
                 "channel": {"type": "string", "enum": ["sms", "voice"]},
-                "kind": {"type": "string", "enum": ["checkin", "got_help"]},
+                "kind": {"type": "string", "enum": ["checkin", "got_help", "reminder"]},
                 "status": {"type": "string"},
                 "patient": _ref("Patient"),
             },

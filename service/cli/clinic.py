@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from config import Settings
 from service.api.validation import to_e164, valid_timezone
-from service.db import make_engine, make_session_factory, upgrade
+from service.core.policy import PolicyNumbers
+from service.db import Clinic, make_engine, make_session_factory, upgrade
+from service.usecases.audit import record
 from service.usecases.clinics import create_clinic
 
 
@@ -59,3 +63,57 @@ def clinic_create(name: str, on_call_phone: str, phone: str | None, timezone: st
             click.echo(key)
     finally:
         engine.dispose()
+
+
+@clinic_group.command("policy")
+@click.argument("clinic_id", type=int)
+@click.argument("settings", nargs=-1)
+def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
+    """Show or change a clinic's follow-up numbers: KEY=VALUE (hours or counts; KEY= resets).
+
+    Keys: emergency_followup_hours, worse_followup_hours, same_followup_hours,
+    better_followup_hours, no_reply_reminder_hours, same_in_a_row_to_escalate,
+    better_in_a_row_to_resolve.
+    """
+    config = Settings.from_env()
+    upgrade(config.database_url)
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            clinic = session.get(Clinic, clinic_id)
+            if clinic is None:
+                raise click.BadParameter("no such clinic", param_hint="CLINIC_ID")
+            current: dict[str, object] = dict(clinic.policy or {})
+            for item in settings:
+                key, sep, raw = item.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
+                current[key] = _number(raw) if raw else None
+            try:
+                numbers = PolicyNumbers.from_mapping(current)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+            if settings:
+                clinic.policy = numbers.to_mapping()
+                record(
+                    session,
+                    clinic_id=clinic.id,
+                    actor="cli",
+                    action="clinic.policy",
+                    subject=f"clinic:{clinic.id}",
+                    detail=clinic.policy,
+                )
+                session.commit()
+            click.echo(json.dumps(numbers.to_mapping(), sort_keys=True))
+    finally:
+        engine.dispose()
+
+
+def _number(raw: str) -> object:
+    """An int when the text is one, else a float, else the text (from_mapping names it)."""
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw

@@ -40,6 +40,10 @@ threshold; "pause" and "resume" are clinic/adapter actions, not replies)::
                    2nd in a row: no answer; the pending check-in is kept either way
       HELP      -> "answer.help", nothing changes (every status, opted_out included)
 
+    After a check-in goes out (``after_checkin_sent``), only for a clinic that set
+    ``no_reply_reminder``: one "reminder" check-in unless something else is pending; any
+    reply that schedules replaces it; a reminder gets no reminder of its own.
+
 Choices where the contract is silent (each one is pinned by tests/core/test_policy.py):
 
 - EMERGENCY is answered and pages the on-call phone in every status: opted out (status
@@ -113,8 +117,11 @@ _HOURS_KEYS: dict[str, str] = {
     "worse_followup_hours": "worse_followup",
     "same_followup_hours": "same_followup",
     "better_followup_hours": "better_followup",
+    "no_reply_reminder_hours": "no_reply_reminder",
 }
 _COUNT_KEYS: tuple[str, ...] = ("same_in_a_row_to_escalate", "better_in_a_row_to_resolve")
+# Intervals a clinic may leave unset (the feature is then off).
+_OPTIONAL_HOURS = frozenset({"no_reply_reminder"})
 
 
 @dataclass(frozen=True)
@@ -127,11 +134,15 @@ class PolicyNumbers:
     better_followup: timedelta = timedelta(hours=72)
     same_in_a_row_to_escalate: int = 3
     better_in_a_row_to_resolve: int = 2
+    # Off unless a clinic sets it: the contract's policy has no reminders.
+    no_reply_reminder: timedelta | None = None
 
     def __post_init__(self) -> None:
         """Reject intervals that are not positive and thresholds below one."""
         for name in _HOURS_KEYS.values():
             value = getattr(self, name)
+            if value is None and name in _OPTIONAL_HOURS:
+                continue
             # A zero or negative interval would schedule a check-in in the past, at once.
             if not isinstance(value, timedelta) or value <= timedelta(0):
                 raise ValueError(f"{name} must be a positive timedelta, got {value!r}")
@@ -174,6 +185,8 @@ class PolicyNumbers:
         """Inverse of from_mapping: hours as int when whole (clean JSON), else float."""
         out: dict[str, int | float] = {}
         for key, field_name in _HOURS_KEYS.items():
+            if getattr(self, field_name) is None:
+                continue
             hours = getattr(self, field_name) / timedelta(hours=1)
             out[key] = int(hours) if hours.is_integer() else hours
         for key in _COUNT_KEYS:
@@ -243,6 +256,17 @@ ANSWER_KEYS: tuple[str, ...] = (
 # Kinds of scheduled check-in.
 CHECKIN = "checkin"
 GOT_HELP = "got_help"
+REMINDER = "reminder"
+
+
+def after_checkin_sent(kind: str, numbers: PolicyNumbers = DEFAULT_NUMBERS) -> timedelta | None:
+    """How long to wait for an answer before one reminder; None: no reminder.
+
+    Off by default, as in the contract. A clinic that sets ``no_reply_reminder_hours`` gets
+    one reminder after a check-in nobody answers; any reply that schedules replaces it,
+    and a reminder gets no reminder of its own.
+    """
+    return None if kind == REMINDER else numbers.no_reply_reminder
 
 
 def _unchanged(state: EpisodeState, answer: str | None) -> Decision:
@@ -433,12 +457,14 @@ def stranger_step(reply: Reply) -> Decision:
 __all__ = [
     "ANSWER_KEYS",
     "DEFAULT_NUMBERS",
+    "REMINDER",
     "Decision",
     "EpisodeState",
     "EscalationReason",
     "PolicyNumbers",
     "Reply",
     "Status",
+    "after_checkin_sent",
     "next_step",
     "stranger_step",
 ]

@@ -69,3 +69,25 @@ def test_unknown_clinic_duplicate_phone_and_opted_out(run: Any, clinic: Any, tex
     text_in("STOP")
     refused = run("patient", "checkin", str(json.loads(first.output)["id"]))
     assert refused.exit_code == 1 and "opted out" in refused.output
+
+
+def test_a_clinic_changes_its_follow_up_numbers(
+    run: Any, clinic: Any, make_patient: Any, text_in: Any, client: Any
+) -> None:
+    shown = run("clinic", "policy", str(clinic.id))
+    assert json.loads(shown.output)["worse_followup_hours"] == 4
+    changed = run(
+        "clinic", "policy", str(clinic.id), "worse_followup_hours=2", "no_reply_reminder_hours=12"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.output)["worse_followup_hours"] == 2
+    bad = run("clinic", "policy", str(clinic.id), "worse_followup_hours=-1")
+    assert bad.exit_code == 2 and "worse_followup_hours" in bad.output
+    assert run("clinic", "policy", str(clinic.id), "colour=red").exit_code == 2
+    patient = make_patient()
+    text_in("3")
+    due = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime.fromisoformat(due["next_checkin_at"].replace("Z", "+00:00"))
+    assert at - datetime.now(UTC) <= timedelta(hours=2)

@@ -17,6 +17,7 @@ from service.core.policy import (
     PolicyNumbers,
     Reply,
     Status,
+    after_checkin_sent,
     next_step,
     stranger_step,
 )
@@ -479,6 +480,21 @@ def test_default_mapping() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kind", "numbers", "expected"),
+    [
+        ("checkin", PolicyNumbers(), None),
+        ("checkin", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), timedelta(hours=6)),
+        ("got_help", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), timedelta(hours=6)),
+        ("reminder", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), None),
+    ],
+)
+def test_one_reminder_after_an_unanswered_checkin(
+    kind: str, numbers: PolicyNumbers, expected: timedelta | None
+) -> None:
+    assert after_checkin_sent(kind, numbers) == expected
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("emergency_followup", timedelta(0)),
@@ -490,3 +506,11 @@ def test_default_mapping() -> None:
 def test_constructor_validates(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
         PolicyNumbers(**{field: value})  # type: ignore[arg-type]
+
+
+def test_the_reminder_is_a_clinic_setting() -> None:
+    numbers = PolicyNumbers.from_mapping({"no_reply_reminder_hours": 24})
+    assert numbers.no_reply_reminder == timedelta(hours=24)
+    assert numbers.to_mapping()["no_reply_reminder_hours"] == 24
+    with pytest.raises(ValueError, match="no_reply_reminder_hours"):
+        PolicyNumbers.from_mapping({"no_reply_reminder_hours": 0})

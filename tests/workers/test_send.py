@@ -418,3 +418,39 @@ def test_a_spooled_reply_the_database_refuses_is_set_aside(
     assert not spool_path(settings.instance_path).exists()
     failed = dead_letter_path(settings.instance_path)
     assert replayed + (1 if failed.exists() else 0) == 3
+
+
+def test_an_unanswered_checkin_gets_one_reminder_and_a_reply_replaces_it(
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    run_jobs: Any,
+    fake_twilio: Any,
+    runtime: Any,
+    text_in: Any,
+) -> None:
+    from service.db import Clinic
+
+    with runtime.sessions() as session:
+        session.get(Clinic, clinic.id).policy = {"no_reply_reminder_hours": 24}
+        session.commit()
+    patient = make_patient(PHONE)
+    schedule_now(client, clinic, patient)
+    run_jobs()
+    with runtime.sessions() as session:
+        reminder = session.scalars(select(CheckIn).where(CheckIn.status == "scheduled")).one()
+        assert reminder.kind == "reminder"
+        sent_at = datetime.now(UTC)
+        assert timedelta(hours=23) < reminder.due_at - sent_at <= timedelta(hours=24)
+        reminder.due_at = sent_at - timedelta(seconds=1)  # a day passes without an answer
+        session.commit()
+        reminder_id = reminder.id
+    jobs.send_checkin(reminder_id)
+    texts = [m["Body"] for m in to_patient(fake_twilio)]
+    assert len(texts) == 2 and "not heard back" in texts[1]
+    shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
+    assert shown["next_checkin_at"] is None  # a reminder gets no reminder of its own
+    text_in("3")
+    with runtime.sessions() as session:
+        pending = session.scalars(select(CheckIn).where(CheckIn.status == "scheduled")).all()
+        assert [c.kind for c in pending] == ["checkin"]  # the 4 h follow-up, no reminder
