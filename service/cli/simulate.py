@@ -40,10 +40,14 @@ def signed_post(
 class OutboxWatcher:
     """Prints what the console transport records for one phone, each record once."""
 
-    def __init__(self, settings: Settings, phone: str) -> None:
+    def __init__(self, settings: Settings, phone: str, backlog: int = 3) -> None:
         self.outbox, self.phone = settings.console_outbox, phone
-        self.seen = len(read_outbox(self.outbox))
+        records = read_outbox(self.outbox)
+        self.seen = int(records[-1]["line"]) if records else 0
         self.lock = threading.Lock()
+        # What was already sent to this phone (e.g. the check-in that started it all).
+        for record in [r for r in records if r.get("to") == phone][-backlog:]:
+            click.echo(f"<< [{record.get('kind', 'sms')}] {record.get('body', '')}")
 
     def poll(self) -> None:
         """Print the records added since the last poll."""
@@ -74,9 +78,9 @@ def simulate(phone: str, url: str | None, to_number: str | None) -> None:
     base = (url or settings.public_base_url).rstrip("/")
     to = to_number or settings.twilio_from_number or ""
     stop = threading.Event()
+    click.echo(f"Texting {base}/twilio/sms as {phone}. Type a reply; Ctrl-D to quit.")
     watcher = OutboxWatcher(settings, phone)
     threading.Thread(target=watcher.run, args=(stop,), daemon=True).start()
-    click.echo(f"Texting {base}/twilio/sms as {phone}. Type a reply; Ctrl-D to quit.")
     try:
         while True:
             try:
