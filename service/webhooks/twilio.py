@@ -38,6 +38,8 @@ twilio_hooks = Blueprint("twilio", __name__, url_prefix="/twilio")
 # Control characters other than tab and newline carry no meaning in a reply.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 10_000
+# Status callbacks need no answer; an empty TwiML document with 200 is what Twilio expects.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 def field(name: str, limit: int = 64) -> str:
@@ -206,7 +208,7 @@ def status() -> Response:
             # The database is away: a worker applies the status once it is back.
             if enqueue_status(runtime(), sid, state, int(code) if code.isdigit() else None):
                 log.warning("status callback queued, database unavailable: %s", type(exc).__name__)
-                return Response("", status=204)
+                return xml(EMPTY_TWIML)
             log.error("status callback lost: database and Redis unavailable")
             return Response("", status=503)
-    return Response("", status=204)
+    return xml(EMPTY_TWIML)
