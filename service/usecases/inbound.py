@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -70,12 +70,16 @@ def find_patient(
     """The patient who wrote: same phone, at the clinic whose number was texted.
 
     Clinics without a number of their own share TWILIO_FROM_NUMBER. When several clinics
-    know this phone on that number, the clinic that last wrote to the patient wins.
+    know this phone on that number, the clinic that last wrote to the patient wins. A `To`
+    that is neither the shared number nor any clinic's (a misconfigured or missing field)
+    falls back to the phone alone, rather than treating a patient as a stranger.
     """
     shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
     clinic_match = Clinic.phone == to_number
     if shared:
         clinic_match = or_(clinic_match, Clinic.phone.is_(None))
+    elif session.scalar(select(Clinic.id).where(Clinic.phone == to_number).limit(1)) is None:
+        clinic_match = true()
     candidates = session.scalars(
         select(Patient)
         .join(Patient.clinic)

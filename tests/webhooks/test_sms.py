@@ -381,3 +381,22 @@ def test_an_emergency_answered_by_a_web_process_that_died_is_finished_by_the_dis
     assert len([c for c in fake_twilio.calls() if c["To"] == "+15005550001"]) == 1
     response.close()  # the late close finds the work done and does nothing more
     assert count(runtime, Escalation) == 1
+
+
+@pytest.mark.parametrize("to", ["", "+12025550999"])
+def test_a_to_number_no_clinic_owns_falls_back_to_the_phone(
+    to: str, text_in: Any, make_clinic: Any, make_patient: Any, client: Any
+) -> None:
+    own = make_clinic(name="Own", phone="+12025550100")
+    make_patient(PHONE, handle=own)
+    text_in("3", to=to)
+    assert client.get("/api/v1/escalations", headers=own.headers).get_json()["items"]
+
+
+def test_another_clinics_own_number_does_not_reach_this_clinic(
+    text_in: Any, make_clinic: Any, make_patient: Any, client: Any
+) -> None:
+    own = make_clinic(name="Own", phone="+12025550100")
+    make_clinic(name="Other", phone="+12025550200")
+    make_patient(PHONE, handle=own)
+    assert "could not find your record" in text_in("3", to="+12025550200").get_data(as_text=True)
