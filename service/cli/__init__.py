@@ -18,8 +18,12 @@ from service.cli.worker import up, worker
 
 def _create_app():  # type: ignore[no-untyped-def]
     from service.app import create_app
+    from service.db import upgrade
 
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    # `checkin run` on a fresh machine works without a separate `checkin db upgrade`.
+    upgrade(settings.database_url, lock_dir=settings.instance_path)
+    return create_app(settings)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, load_dotenv=False, set_debug_flag=False)

@@ -45,7 +45,7 @@ def clinic_create(name: str, on_call_phone: str, phone: str | None, timezone: st
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
     settings = Settings.from_env()
-    upgrade(settings.database_url)  # idempotent: a first command on a fresh machine works too
+    upgrade(settings.database_url, lock_dir=settings.instance_path)  # a first command works too
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -76,7 +76,7 @@ def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
     better_in_a_row_to_resolve.
     """
     config = Settings.from_env()
-    upgrade(config.database_url)
+    upgrade(config.database_url, lock_dir=config.instance_path)
     engine = make_engine(config.database_url)
     try:
         with make_session_factory(engine)() as session:

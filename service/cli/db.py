@@ -18,5 +18,5 @@ def db_group() -> None:
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema (Alembic)."""
     settings = Settings.from_env()
-    upgrade(settings.database_url, revision)
+    upgrade(settings.database_url, revision, lock_dir=settings.instance_path)
     click.echo(f"database at revision {revision}")

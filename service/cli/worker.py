@@ -18,7 +18,9 @@ def worker(burst: bool) -> None:
     """Run an RQ worker for all queues, with RQ's scheduler and the periodic dispatch."""
     from workers.main import run_worker
 
-    run_worker(Settings.from_env(), burst=burst)
+    settings = Settings.from_env()
+    upgrade(settings.database_url, lock_dir=settings.instance_path)
+    run_worker(settings, burst=burst)
 
 
 @click.command("up")
@@ -27,7 +29,7 @@ def worker(burst: bool) -> None:
 def up(host: str, port: int) -> None:
     """Migrate, then run the web app and one worker until interrupted."""
     settings = Settings.from_env()
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, lock_dir=settings.instance_path)
     from service.app import create_app
 
     app = create_app(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Create or migrate the schema to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, lock_dir: Path | None = None) -> None:
+    """Create or migrate the schema to `revision`.
+
+    With `lock_dir`, processes of one machine (web and worker starting together) take turns,
+    so two of them never create the same tables at once.
+    """
+    if lock_dir is None:
+        command.upgrade(alembic_config(url), revision)
+        return
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / "migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(alembic_config(url), revision)
