@@ -13,6 +13,7 @@ import re
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator, get_signature_algorithm
+from werkzeug.exceptions import HTTPException
 
 from service import spool
 from service.core.texts import text
@@ -68,6 +69,33 @@ def check_signature() -> None:
     ):
         log.warning("rejected a webhook with a bad or missing signature on %s", request.path)
         abort(403)
+
+
+@twilio_hooks.errorhandler(Exception)
+def unexpected(exc: Exception) -> Response | HTTPException:
+    """The last line of defence: even a bug must not cost a patient the emergency answer.
+
+    The reply is kept in the spool (replayed by the workers) and answered with what pure
+    code can say: the call-the-emergency-number answer, or "received" with the emergency
+    line. Twilio gets a 200, never a stack trace.
+    """
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("webhook %s failed: %s", request.path, type(exc).__name__)
+    settings = runtime().settings
+    said = request.form.get("Body") or request.form.get("SpeechResult") or ""
+    look = first_look(CONTROL.sub("", said)[:MAX_TEXT])
+    is_emergency = look.category == "emergency"
+    if request.path.endswith("/sms"):
+        sid, sender = field("MessageSid") or field("SmsSid"), field("From", 32)
+        if sid and sender:
+            reply = InboundReply(sid=sid, from_number=sender, to_number=field("To", 32), text=said)
+            return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))
+        return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
+    if request.path.endswith("/status"):
+        return xml(EMPTY_TWIML)
+    key = "answer.emergency_stranger" if is_emergency else "voice.no_input"
+    return xml(voice_say(text(key, look.language, emergency=settings.emergency_number)))
 
 
 @twilio_hooks.post("/sms")

@@ -142,3 +142,20 @@ def test_a_status_callback_with_the_database_down_is_queued_for_a_worker(
             select(Message.status).where(Message.twilio_sid == "SM" + "9" * 32)
         ).one()
     assert status == "delivered"
+
+
+@pytest.mark.parametrize(("body", "says"), [("I can't breathe", "Call 911 now"), ("3", "911")])
+def test_even_a_bug_answers_the_emergency_and_keeps_the_reply(
+    body: str, says: str, app: Any, text_in: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from service.webhooks import twilio as hooks
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(hooks, "receive_reply", broken)
+    response = text_in(body)
+    assert response.status_code == 200
+    assert says in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert spool_path(settings.instance_path).exists()
