@@ -8,12 +8,16 @@ a job from sitting in the queue twice, and the jobs themselves claim rows atomic
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
+from sqlalchemy.orm import Session
 
+from service.db import CheckIn, Patient, utcnow
 from service.runtime import Runtime
+from service.usecases.patients import schedule_checkin
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +79,21 @@ def enqueue_status(runtime: Runtime, sid: str, status: str, error_code: int | No
         log.warning("redis unavailable for a status callback: %s", exc)
         return False
     return True
+
+
+def schedule_and_enqueue(
+    runtime: Runtime,
+    db: Session,
+    patient: Patient,
+    *,
+    at: datetime | None,
+    channel: str,
+    actor: str,
+) -> CheckIn:
+    """Schedule a clinic's check-in, commit it, and queue its send at once if it is due now."""
+    now = utcnow()
+    checkin = schedule_checkin(db, patient, at=at, channel=channel, now=now, actor=actor)
+    db.commit()
+    if checkin.due_at <= now:
+        enqueue_checkin(runtime, checkin.id)
+    return checkin

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from service.db import CheckIn, Patient, utcnow
-from service.enqueue import enqueue_checkin
 from service.runtime import Runtime
-from service.usecases.patients import schedule_checkin
 
 
 def runtime() -> Runtime:
@@ -25,15 +20,3 @@ def session() -> Session:
         g.db = runtime().sessions()
     db: Session = g.db
     return db
-
-
-def schedule_and_enqueue(
-    db: Session, patient: Patient, *, at: datetime | None, channel: str, actor: str
-) -> CheckIn:
-    """Schedule a clinic's check-in, commit it, and queue its send at once if it is due now."""
-    now = utcnow()
-    checkin = schedule_checkin(db, patient, at=at, channel=channel, now=now, actor=actor)
-    db.commit()
-    if checkin.due_at <= now:
-        enqueue_checkin(runtime(), checkin.id)
-    return checkin

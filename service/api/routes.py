@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 from service.api.openapi import openapi_document
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
-from service.request_scope import schedule_and_enqueue, session
+from service.enqueue import schedule_and_enqueue
+from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
 from service.usecases.escalations import acknowledge, list_escalations
@@ -186,7 +187,7 @@ def create_checkin(patient_id: int) -> tuple[Response, int]:
     channel = form.choice("channel", CHANNELS, default="sms")
     form.check()
     assert channel
-    checkin = schedule_and_enqueue(db, patient, at=at, channel=channel, actor=actor())
+    checkin = schedule_and_enqueue(runtime(), db, patient, at=at, channel=channel, actor=actor())
     return jsonify({**checkin_json(checkin), "patient": patient_json(db, patient)}), 201
 
 

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from service.api.validation import CHANNELS, LANGUAGES, parse_instant, to_e164, valid_timezone
-from service.db import Clinic, Patient, utcnow
-from service.enqueue import enqueue_checkin
+from service.db import Clinic, Patient
+from service.enqueue import schedule_and_enqueue
 from service.runtime import Runtime, build_runtime
 from service.usecases import Conflict
-from service.usecases.patients import next_checkin_at, register_patient, schedule_checkin
+from service.usecases.patients import next_checkin_at, register_patient
 
 
 @contextmanager
@@ -97,14 +97,8 @@ def patient_checkin(patient_id: int, at: str | None, channel: str) -> None:
             when = parse_instant(at, patient.timezone) if at else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--at") from None
-        now = utcnow()
         try:
-            checkin = schedule_checkin(
-                session, patient, at=when, channel=channel, now=now, actor="cli"
-            )
+            schedule_and_enqueue(runtime, session, patient, at=when, channel=channel, actor="cli")
         except Conflict as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
-        if checkin.due_at <= now:
-            enqueue_checkin(runtime, checkin.id)
         click.echo(_show(session, patient))

@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import Clinic, Escalation, Message, Patient, utcnow
-from service.request_scope import schedule_and_enqueue, session
+from service.enqueue import schedule_and_enqueue
+from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
 from service.usecases.escalations import acknowledge, list_escalations
@@ -347,7 +348,7 @@ def create_checkin(patient_id: int) -> ResponseReturnValue:
         return patient_page(found.id, 422, values, exc.errors)
     assert channel
     try:
-        checkin = schedule_and_enqueue(db, found, at=at, channel=channel, actor=actor())
+        checkin = schedule_and_enqueue(runtime(), db, found, at=at, channel=channel, actor=actor())
     except Conflict as exc:
         db.rollback()
         return patient_page(found.id, 409, values, problem=str(exc).capitalize() + ".")

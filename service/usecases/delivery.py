@@ -32,7 +32,6 @@ PROGRESS = {
     "scheduled": 2,
     "queued": 3,
     "initiated": 4,
-    "sending_twilio": 4,
     "ringing": 5,
     "sent": 6,
     "in-progress": 6,
