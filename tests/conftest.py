@@ -89,7 +89,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def postgres_database(configured: str) -> Iterator[str]:
     """A database per xdist worker; a schema per worker if the role may not create databases."""
     base = make_url(Settings.from_env({"DATABASE_URL": configured}).database_url)
-    name = f"checkin_test_{worker_id()}"
+    # CHECKIN_TEST_TAG keeps concurrent checkouts on one server out of each other's way.
+    name = f"checkin_test_{os.environ.get('CHECKIN_TEST_TAG', '')}{worker_id()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
