@@ -2,26 +2,31 @@
 
 Everything that must be decided now happens in one transaction: the message is stored
 (deduplicated on Twilio's sid), the policy's decision is stored with it (state, next
-check-in, escalation, alert messages), and the answer text is kept on the message so that a
-replayed webhook is answered the same. Sending alerts is left to the workers.
+check-in, escalation), and the answer text is kept on the message so that a replayed
+webhook is answered the same. The webhook's path is one read and one write (see
+`store_reply`); an emergency is answered as soon as it is stored, and its escalation and
+page follow (`process_reply`). Sending alerts is left to the workers.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, or_, select, true, update
 from sqlalchemy.orm import Session, contains_eager
 
 from config import Settings
 from service.core.policy import Reply, stranger_step
 from service.core.triage import Keyword, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
-from service.usecases.audit import record
+from service.usecases import reply_store
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
+from service.usecases.reply_lookup import look_up
+from service.usecases.reply_plan import audit_step, plan_decision
+from service.usecases.reply_store import ReplyWrite
 
 log = logging.getLogger(__name__)
 
@@ -108,26 +113,71 @@ def receive_reply(
     first: Triage | None = None,
     defer_emergency: bool = False,
 ) -> Outcome:
+    """Store and act on one reply exactly once, in the caller's session; commits.
+
+    An emergency from a known patient is stored first and processed after the commit: by
+    the caller when `defer_emergency` (the webhook answers in between), else here.
+    """
+    outcome = store_reply(
+        session.connection(), settings, reply, now=now, patient_id=patient_id, first=first
+    )
+    session.commit()
+    if outcome.deferred_message_id is not None and not defer_emergency:
+        processed = process_reply(session, settings, outcome.deferred_message_id, now=now)
+        return replace(outcome, alert_message_ids=processed.alert_message_ids)
+    return outcome
+
+
+def receive_sms(
+    engine: Engine, settings: Settings, reply: InboundReply, *, now: datetime, first: Triage
+) -> Outcome:
+    """The webhook's hot path: one read, one write, committed (see `store_reply`).
+
+    On PostgreSQL the connection is in autocommit: the read needs no transaction and the
+    write is one atomic statement, so neither BEGIN nor COMMIT costs a round trip.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        outcome = store_reply(connection, settings, reply, now=now, first=first)
+        connection.commit()
+    return outcome
+
+
+def store_reply(
+    connection: Connection,
+    settings: Settings,
+    reply: InboundReply,
+    *,
+    now: datetime,
+    patient_id: int | None = None,
+    first: Triage | None = None,
+) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
-    `first` is the webhook's triage of the same text in English, reused when that is the
-    patient's language too (triage reads both languages; the stored one breaks ties).
+    One read (`reply_lookup.look_up`: the sid, the patient, the clinic, the state), then
+    one write (`reply_store.execute`: the message and every effect, gated on the sid). The
+    caller commits. `first` is the webhook's triage of the same text in English, reused
+    when that is the patient's language too (triage reads both languages; the stored one
+    breaks ties).
 
-    With `defer_emergency`, an emergency from a known patient is only stored (with its
-    answer, which never depends on the patient's state) and committed; the caller answers
-    at once and then runs `process_reply` on `Outcome.deferred_message_id`. The workers'
-    dispatch runs it too for any message left unprocessed, so a crash in between loses
-    nothing.
+    An emergency from a known patient is only stored (with its answer, which never depends
+    on the patient's state) and marked unprocessed: `Outcome.deferred_message_id` names it
+    for `process_reply`, which opens the escalation and pages. The workers' dispatch runs
+    it too for any message left unprocessed, so a crash in between loses nothing.
     """
-    existing = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
-    if existing is not None:
-        return Outcome(answer=existing.answer, patient_id=existing.patient_id, replayed=True)
-
-    patient = (
-        session.get(Patient, patient_id)
-        if patient_id is not None
-        else find_patient(session, reply.from_number, reply.to_number, settings)
+    seen = look_up(
+        connection,
+        settings,
+        sid=reply.sid,
+        from_number=reply.from_number,
+        to_number=reply.to_number,
+        patient_id=patient_id,
     )
+    if seen.replayed:
+        # Twilio retried: answer as the first delivery was answered, act on nothing.
+        return Outcome(answer=seen.answer, patient_id=seen.replayed_patient_id, replayed=True)
+    patient = seen.patient
     keyword = match_keyword(reply.text)
     if keyword is Keyword.START and patient is not None and patient.status != "opted_out":
         # "YES" to "did you get help?" is an answer, not a wish to resubscribe.
@@ -138,80 +188,71 @@ def receive_reply(
         if first is not None and language_default == "en"
         else classify(reply.text, language_default)
     )
-    message = Message(
-        clinic_id=patient.clinic_id if patient else None,
-        patient_id=patient.id if patient else None,
-        direction="inbound",
-        channel=reply.channel,
-        purpose="reply",
-        to_number=reply.to_number,
-        from_number=reply.from_number,
-        body=reply.text,
-        status="received",
-        twilio_sid=reply.sid,
-        category=triage.category,
-        reasons=list(triage.reasons),
-        needs_review=triage.needs_review,
-    )
-    session.add(message)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Twilio retried while the first delivery was still being handled: answer as it did.
-        session.rollback()
-        stored = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
-        return Outcome(answer=stored.answer if stored else None, replayed=True)
-
+    message: dict[str, Any] = {
+        "clinic_id": patient.clinic_id if patient else None,
+        "patient_id": patient.id if patient else None,
+        "direction": "inbound",
+        "channel": reply.channel,
+        "purpose": "reply",
+        "to_number": reply.to_number,
+        "from_number": reply.from_number,
+        "body": reply.text,
+        "status": "received",
+        "twilio_sid": reply.sid,
+        "category": triage.category,
+        "reasons": list(triage.reasons),
+        "needs_review": triage.needs_review,
+        "processed": True,
+        "created_at": now,
+        "updated_at": now,
+    }
     language = patient.language if keyword is not None and patient else triage.language
     if patient is None:
         decision = stranger_step(reply_for(triage.category, keyword, False))
         key = decision.answer
         if key == "answer.emergency":
             key = "answer.emergency_stranger"
-        message.answer = render_answer(
-            key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review
-        )
-        session.commit()
+        answer = render_answer(key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review)
+        stored = reply_store.execute(connection, ReplyWrite({**message, "answer": answer}))
         log.info("inbound %s from an unknown sender: %s", reply.channel, triage.category)
-        return Outcome(answer=message.answer)
+        return Outcome(answer=answer, replayed=stored is None)
 
     policy_reply = reply_for(triage.category, keyword, triage.opt_out_intent)
-    if defer_emergency and policy_reply is Reply.EMERGENCY:
-        message.processed = False
-        message.answer = render_answer(
-            "answer.emergency", language, patient.clinic.name, settings, False
-        )
-        session.commit()
+    if policy_reply is Reply.EMERGENCY:
+        answer = render_answer("answer.emergency", language, patient.clinic.name, settings, False)
+        row = {**message, "answer": answer, "processed": False}
+        stored = reply_store.execute(connection, ReplyWrite(row))
         log.info(
             "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
         )
-        return Outcome(answer=message.answer, patient_id=patient.id, deferred_message_id=message.id)
-    decision = decide(patient, policy_reply, now, needs_review=triage.needs_review)
-    applied = apply_decision(
-        session, settings, patient, decision, language=language, inbound=message, now=now
-    )
-    message.answer = applied.answer
-    message.escalation_id = applied.escalation_id
-    if policy_reply in (Reply.STOP, Reply.START):
-        record(
-            session,
-            clinic_id=patient.clinic_id,
-            actor=f"patient:{patient.id}",
-            action=f"patient.{policy_reply.value}",
-            subject=f"patient:{patient.id}",
+        return Outcome(
+            answer=answer,
+            patient_id=patient.id,
+            replayed=stored is None,
+            deferred_message_id=stored.message_id if stored else None,
         )
-    session.commit()
+    decision = decide(patient, policy_reply, now, needs_review=triage.needs_review)
+    answer = render_answer(
+        decision.answer, language, patient.clinic.name, settings, decision.emergency_line
+    )
+    plan = plan_decision(patient, decision, now=now)
+    steps = list(plan.steps)
+    if policy_reply in (Reply.STOP, Reply.START):
+        actor = f"patient:{patient.id}"
+        action = f"patient.{policy_reply.value}"
+        steps.append(audit_step(patient.clinic_id, actor, action, actor, now))
+    stored = reply_store.execute(
+        connection, ReplyWrite({**message, "answer": answer}, plan.escalation, steps)
+    )
     log.info(
         "inbound %s patient=%s category=%s reply=%s escalation=%s",
         reply.channel,
         patient.id,
         triage.category,
         policy_reply.value,
-        applied.escalation_id,
+        stored.escalation_id if stored else None,
     )
-    return Outcome(
-        answer=applied.answer, alert_message_ids=applied.alert_message_ids, patient_id=patient.id
-    )
+    return Outcome(answer=answer, patient_id=patient.id, replayed=stored is None)
 
 
 def process_reply(

@@ -28,7 +28,7 @@ from service.usecases.inbound import (
     emergency_answer,
     first_look,
     process_reply,
-    receive_reply,
+    receive_sms,
 )
 from service.usecases.voice import answer_call, gather_answer
 
@@ -112,12 +112,9 @@ def sms() -> Response:
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
     reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
     try:
-        outcome = receive_reply(
-            session(), settings, reply, now=utcnow(), first=look, defer_emergency=is_emergency
-        )
+        outcome = receive_sms(runtime().engine, settings, reply, now=utcnow(), first=look)
     except SQLAlchemyError as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
-        session().rollback()
         return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))
     for message_id in outcome.alert_message_ids:
         enqueue_message(runtime(), message_id, urgent=True)

@@ -153,7 +153,7 @@ def test_even_a_bug_answers_the_emergency_and_keeps_the_reply(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(hooks, "receive_reply", broken)
+    monkeypatch.setattr(hooks, "receive_sms", broken)
     response = text_in(body)
     assert response.status_code == 200
     assert says in response.get_data(as_text=True)

@@ -1,0 +1,94 @@
+"""The inbound hot path's one read: replay check, routing, patient, clinic and episode state.
+
+One SELECT answers everything the webhook needs before it decides: whether Twilio already
+delivered this MessageSid (and what it was answered), which patient wrote (routed by the
+number texted, see `find_patient`), that patient's episode state and the clinic's name and
+numbers. The rows come back as detached `Patient`/`Clinic` objects, so the pure policy and
+the text rendering read them exactly as they read ORM rows, without a session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, literal, or_, select, true
+
+from config import Settings
+from service.db import Clinic, Message, Patient
+from service.usecases.reply_store import table
+
+MESSAGES = table(Message)
+PATIENTS = table(Patient)
+CLINICS = table(Clinic)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the one read found: an earlier delivery of the sid, and the patient who wrote."""
+
+    replayed: bool
+    answer: str | None
+    replayed_patient_id: int | None
+    patient: Patient | None
+
+
+def _clinic_match(settings: Settings, to_number: str) -> ColumnElement[bool]:
+    """The clinics a reply to `to_number` may be for (the rule `find_patient` documents)."""
+    shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
+    match: ColumnElement[bool] = CLINICS.c.phone == to_number
+    if shared:
+        return or_(match, CLINICS.c.phone.is_(None))
+    # A `To` no clinic owns (misconfigured, missing) falls back to the phone alone.
+    owned = exists(select(CLINICS.c.id).where(CLINICS.c.phone == to_number))
+    return or_(match, ~owned)
+
+
+def look_up(
+    connection: Connection,
+    settings: Settings,
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    patient_id: int | None = None,
+) -> Seen:
+    """One query: the earlier delivery of `sid`, if any, and the patient who wrote."""
+    one = select(literal(1).label("one")).subquery("one")
+    if patient_id is not None:
+        who: ColumnElement[bool] = and_(PATIENTS.c.id == patient_id, true())
+    else:
+        who = and_(PATIENTS.c.phone == from_number, _clinic_match(settings, to_number))
+    people = PATIENTS.join(CLINICS, CLINICS.c.id == PATIENTS.c.clinic_id)
+    query = select(
+        MESSAGES.c.id.label("dup_id"),
+        MESSAGES.c.answer.label("dup_answer"),
+        MESSAGES.c.patient_id.label("dup_patient"),
+        *(column.label(f"p_{column.name}") for column in PATIENTS.c),
+        *(column.label(f"c_{column.name}") for column in CLINICS.c),
+    ).select_from(one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == sid).outerjoin(people, who))
+    rows = connection.execute(query).mappings().all()
+    first = rows[0]
+    if first["dup_id"] is not None:
+        return Seen(True, first["dup_answer"], first["dup_patient"], None)
+    found = [row for row in rows if row["p_id"] is not None]
+    if not found:
+        return Seen(False, None, None, None)
+    # Clinics sharing a number: the clinic that last wrote to this patient wins.
+    epoch = datetime.min
+
+    def recency(row: Any) -> tuple[datetime, int]:
+        last = row["p_last_outbound_at"]
+        return (last.replace(tzinfo=None) if last else epoch, row["p_id"])
+
+    best = max(found, key=recency)
+    return Seen(False, None, None, detached(best))
+
+
+def detached(row: Any) -> Patient:
+    """A Patient with its Clinic, built from one row of the read and attached to no session."""
+    clinic = Clinic(**{column.name: row[f"c_{column.name}"] for column in CLINICS.c})
+    patient = Patient(**{column.name: row[f"p_{column.name}"] for column in PATIENTS.c})
+    patient.clinic = clinic
+    return patient
