@@ -22,6 +22,7 @@ from service.dashboard import dashboard
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
+from service.usecases.spool_replay import SpoolReplayer
 from service.webhooks import twilio_hooks
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     )
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
+    # Replies spooled on this host are stored by this process once the database is back,
+    # whether or not a worker shares the disk.
+    replayer = SpoolReplayer(runtime)
+    app.extensions["checkin_replayer"] = replayer
+    runtime.closers.append(replayer.stop)
+    replayer.wake_if_spooled()
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
     app.register_blueprint(dashboard)

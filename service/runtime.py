@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import redis
@@ -33,6 +34,8 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     transport: Transport
+    # Called by close(), first: background work of the process (the web's spool replay).
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     @cached_property
     def redis_url(self) -> str:
@@ -74,7 +77,9 @@ class Runtime:
         return bool(limiter.hit(item, "send", sender))
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Stop background work, then release pooled connections."""
+        for closer in self.closers:
+            closer()
         self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()

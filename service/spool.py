@@ -7,6 +7,7 @@ database is back. Replays are deduplicated on the Twilio sid like any webhook.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -46,17 +47,36 @@ def _append(path: Path, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def pending(instance_path: Path) -> bool:
+    """Whether replies wait in the spool (or in a drain that was interrupted)."""
+    path = spool_path(instance_path)
+    return path.exists() or path.with_suffix(".draining").exists()
+
+
 @contextmanager
 def drain(instance_path: Path) -> Iterator[list[dict[str, Any]]]:
-    """Take the spooled records; they are deleted only if the with-block succeeds."""
+    """Take the spooled records; they are deleted only if the with-block succeeds.
+
+    One process at a time (a web process and a worker may share the disk): another
+    process's drain in progress yields nothing here.
+    """
     path = spool_path(instance_path)
-    taken = path.with_suffix(".draining")
-    if not taken.exists():
-        if not path.exists():
+    if not pending(instance_path):
+        yield []
+        return
+    with open(path.with_suffix(".lock"), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             yield []
             return
-        # Renaming is atomic: new replies go to a fresh spool while these are replayed.
-        path.rename(taken)
-    records = [json.loads(line) for line in taken.read_text().splitlines() if line.strip()]
-    yield records
-    taken.unlink()
+        taken = path.with_suffix(".draining")
+        if not taken.exists():
+            if not path.exists():
+                yield []
+                return
+            # Renaming is atomic: new replies go to a fresh spool while these are replayed.
+            path.rename(taken)
+        records = [json.loads(line) for line in taken.read_text().splitlines() if line.strip()]
+        yield records
+        taken.unlink()

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from rq import get_current_job
 from sqlalchemy import update
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service.core.policy import REMINDER, after_checkin_sent
@@ -19,15 +18,9 @@ from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
-from service.spool import dead_letter, drain
-from service.usecases import delivery
+from service.usecases import delivery, spool_replay
 from service.usecases.followup import policy_numbers, sender_number
-from service.usecases.inbound import (
-    InboundReply,
-    process_reply,
-    receive_reply,
-    unprocessed_message_ids,
-)
+from service.usecases.inbound import process_reply, unprocessed_message_ids
 from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
 from workers.context import current
@@ -205,33 +198,5 @@ def finish_unprocessed(session: Session) -> int:
 
 
 def replay_spool() -> int:
-    """Store and act on replies that arrived while the database was down.
-
-    If the database is down again, the error propagates and the whole batch stays for the
-    next run; a record the database refuses for itself (a bug, bad data) is set aside in
-    the dead-letter file rather than blocking the records behind it.
-    """
-    runtime = current()
-    replayed = 0
-    with drain(runtime.settings.instance_path) as records, runtime.sessions() as db:
-        for record in records:
-            reply = InboundReply(
-                sid=record["sid"],
-                from_number=record["from"],
-                to_number=record["to"],
-                text=record["text"],
-                channel=record.get("channel", "sms"),
-            )
-            try:
-                outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
-            except (OperationalError, InterfaceError):
-                raise
-            except SQLAlchemyError as exc:
-                db.rollback()
-                dead_letter(runtime.settings.instance_path, record)
-                log.error("spooled reply %s set aside: %s", reply.sid, type(exc).__name__)
-                continue
-            for message_id in outcome.alert_message_ids:
-                enqueue_message(runtime, message_id, urgent=True)
-            replayed += not outcome.replayed
-    return replayed
+    """Store and act on replies that arrived while the database was down (see spool_replay)."""
+    return spool_replay.replay_spool(current())

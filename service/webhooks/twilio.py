@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.exceptions import HTTPException
@@ -160,6 +160,8 @@ def spooled_answer(reply: InboundReply, language: str, is_emergency: bool) -> st
         )
     except OSError as exc:
         log.error("could not spool inbound sms %s: %s", reply.sid, type(exc).__name__)
+    else:
+        current_app.extensions["checkin_replayer"].wake()
     if is_emergency:
         return emergency_answer(settings, language)
     line = text("emergency_line", language, emergency=settings.emergency_number)
