@@ -254,6 +254,12 @@ class Deployment:
         self.processes.clear()
         self.engine.dispose()
 
+    def flush_redis(self) -> None:
+        """FLUSHALL: every queued job, scheduled job and lock is gone."""
+        client = redis.Redis.from_url(self.redis_url)
+        client.flushall()
+        client.close()
+
     def cli(self, host: str, *args: str) -> str:
         """Run a `checkin` command on `host`; its standard output."""
         done = subprocess.run(
