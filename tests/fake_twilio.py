@@ -53,6 +53,7 @@ class _Failure:
     times: int
     to: str | None
     endpoint: Endpoint | None
+    hang: float = 0.0  # status 0: answer normally, but only after `hang` seconds
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -174,6 +175,12 @@ class FakeTwilio:
         with self._lock:
             self._failures.append(_Failure(status, code, message, times, to, endpoint))
 
+    def hang_next(self, seconds: float, times: int = 1, to: str | None = None) -> None:
+        """Take the next ``times`` matching creates, but answer only after ``seconds`` (a
+        client timeout: Twilio has the message, the client never hears so)."""
+        with self._lock:
+            self._failures.append(_Failure(0, None, None, times, to, None, seconds))
+
     def deliver(self, sid: str, status: str, error_code: int | None = None) -> int:
         """POST a signed status callback for ``sid`` to its StatusCallback; return HTTP status."""
         with self._lock:
@@ -275,7 +282,9 @@ class FakeTwilio:
             return jsonify({endpoint: items, "uri": uri, "first_page_uri": uri} | paging | nulls)
         form = _form()
         failure = self._take_failure(endpoint, request.form.get("To"))
-        if failure is not None:
+        if failure is not None and failure.status == 0:
+            self._stopping.wait(failure.hang)
+        elif failure is not None:
             return twilio_error(failure.status, failure.code, failure.message)
         problem = self._missing(endpoint)
         if problem is not None:

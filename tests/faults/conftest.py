@@ -99,9 +99,7 @@ def setup(
     else:
         empty_tables(database_url)
     deployment = Deployment(tmp_path, url, redis_server.url, fake_twilio, database_url)
-    out = deployment.cli(
-        "a", "clinic", "create", "Riverside Neurology", "--on-call-phone", ON_CALL
-    )
+    out = deployment.cli("a", "clinic", "create", "Riverside Neurology", "--on-call-phone", ON_CALL)
     result = Setup(deployment, proxy, out.strip().splitlines()[-1])
     try:
         yield result

@@ -178,7 +178,12 @@ class Deployment:
     def __init__(
         self, tmp: Path, database_url: str, redis_url: str, twilio: FakeTwilio, direct_url: str
     ) -> None:
-        self.tmp, self.database_url, self.redis_url, self.twilio = tmp, database_url, redis_url, twilio
+        self.tmp, self.database_url, self.redis_url, self.twilio = (
+            tmp,
+            database_url,
+            redis_url,
+            twilio,
+        )
         self.direct_url = direct_url  # the database without the proxy, for the test's checks
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}

@@ -53,11 +53,7 @@ def test_database_stopped_during_inbound_traffic(setup: Setup) -> None:
     wait_for(lambda: setup.deployment.stored(sids) == dict.fromkeys(sids, 1), timeout=30)
     # Each emergency patient: one escalation, paged once (an SMS and a call), not twice.
     open_emergencies = wait_for(
-        lambda: [
-            e
-            for e in setup.api(base, "/escalations")["items"]
-            if e["reason"] == "emergency"
-        ],
+        lambda: [e for e in setup.api(base, "/escalations")["items"] if e["reason"] == "emergency"],
         timeout=20,
     )
     wait_for(lambda: len(calls_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies))
