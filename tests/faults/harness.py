@@ -22,7 +22,8 @@ from typing import Any
 
 import redis
 import requests
-from sqlalchemy import create_engine, func, select as sql_select
+from sqlalchemy import create_engine, func
+from sqlalchemy import select as sql_select
 from twilio.request_validator import RequestValidator
 
 from service.db import Message
