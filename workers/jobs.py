@@ -10,15 +10,15 @@ import time
 from datetime import datetime, timedelta
 
 from rq import get_current_job
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from service.core.policy import REMINDER, after_checkin_sent
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
-from service.usecases import delivery, spool_replay
+from service.usecases import delivery, dispatch_scan, spool_replay
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import process_reply, unprocessed_message_ids
 from service.usecases.patients import add_checkin, next_checkin_at
@@ -60,19 +60,25 @@ def _wait_for_send_slot(sender: str, max_wait: float = 10.0) -> None:
 def deliver_message(message_id: int) -> str:
     """Send one stored outbound message (an alert, a check-in) exactly once."""
     runtime = current()
-    with runtime.sessions() as session:
-        message = session.get(Message, message_id)
-        if message is None or message.status != "pending":
-            return "skipped"
-        _wait_for_send_slot(message.from_number)
-        result = delivery.deliver(
-            session,
-            runtime.settings,
-            runtime.transport,
-            message_id,
-            now=utcnow(),
-            last_attempt=_last_attempt(),
-        )
+    # One connection for the job's transactions: one pool checkout (and pre-ping), not three.
+    with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
+        return _deliver(session, message_id)
+
+
+def _deliver(session: Session, message_id: int) -> str:
+    runtime = current()
+    message = session.get(Message, message_id)
+    if message is None or message.status != "pending":
+        return "skipped"
+    _wait_for_send_slot(message.from_number)
+    result = delivery.deliver(
+        session,
+        runtime.settings,
+        runtime.transport,
+        message_id,
+        now=utcnow(),
+        last_attempt=_last_attempt(),
+    )
     if result.outcome == "retry":
         raise NotSent(f"message {message_id}: {result.kind}")
     return result.outcome
@@ -86,56 +92,65 @@ def apply_status(sid: str, status: str, error_code: int | None) -> bool:
 
 
 def send_checkin(checkin_id: int) -> str:
-    """Turn a due check-in into one outbound message and send it."""
+    """Turn a due check-in into one outbound message and send it.
+
+    One read (the check-in, its patient and clinic), one transaction that stores the
+    message and marks the check-in sent, then the delivery on the same connection.
+    """
     runtime = current()
     settings = runtime.settings
     now = utcnow()
-    with runtime.sessions() as session:
-        checkin = session.get(CheckIn, checkin_id)
-        if checkin is None:
+    with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
+        row = session.execute(
+            select(CheckIn, Patient)
+            .join(Patient, Patient.id == CheckIn.patient_id)
+            .join(Patient.clinic)
+            .options(contains_eager(Patient.clinic))
+            .where(CheckIn.id == checkin_id)
+        ).first()
+        if row is None:
             return "skipped"
+        checkin, patient = row[0], row[1]
         if checkin.status == "sent" and checkin.message_id is not None:
-            message_id = checkin.message_id  # a retry: the message exists, deliver it
-        elif checkin.status != "scheduled" or checkin.due_at > now:
+            return _deliver(session, checkin.message_id)  # a retry: the message exists
+        if checkin.status != "scheduled" or checkin.due_at > now:
             return "skipped"
-        else:
-            patient = session.get(Patient, checkin.patient_id)
-            assert patient is not None
-            if patient.status in ("opted_out", "paused"):
-                checkin.status = "cancelled"
-                session.commit()
-                return "cancelled"
-            later = outside_quiet_hours(now, patient.timezone)
-            if later > now:
-                # It became due in quiet hours (e.g. the worker was down): wait for morning.
-                checkin.due_at = later
-                session.commit()
-                return "deferred"
-            claimed = session.execute(
-                update(CheckIn)
-                .where(CheckIn.id == checkin_id, CheckIn.status == "scheduled")
-                .values(status="sent")
-            )
-            if getattr(claimed, "rowcount", 0) != 1:
-                session.rollback()
-                return "skipped"
-            message = Message(
-                clinic_id=patient.clinic_id,
-                patient_id=patient.id,
-                direction="outbound",
-                channel=checkin.channel,
-                purpose="checkin",
-                to_number=patient.phone,
-                from_number=sender_number(patient.clinic, settings),
-                body=checkin_text(patient, checkin.kind, checkin.channel),
-                status="pending",
-            )
-            session.add(message)
-            session.flush()
-            checkin.message_id = message_id = message.id
-            schedule_reminder(session, patient, checkin, now)
+        if patient.status in ("opted_out", "paused"):
+            checkin.status = "cancelled"
             session.commit()
-    return deliver_message(message_id)
+            return "cancelled"
+        later = outside_quiet_hours(now, patient.timezone)
+        if later > now:
+            # It became due in quiet hours (e.g. the worker was down): wait for morning.
+            checkin.due_at = later
+            session.commit()
+            return "deferred"
+        message = Message(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            direction="outbound",
+            channel=checkin.channel,
+            purpose="checkin",
+            to_number=patient.phone,
+            from_number=sender_number(patient.clinic, settings),
+            body=checkin_text(patient, checkin.kind, checkin.channel),
+            status="pending",
+        )
+        session.add(message)
+        session.flush()
+        # The claim and the link in one statement: only one job turns it into a message.
+        claimed = session.execute(
+            update(CheckIn)
+            .where(CheckIn.id == checkin_id, CheckIn.status == "scheduled")
+            .values(status="sent", message_id=message.id)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            session.rollback()
+            return "skipped"
+        schedule_reminder(session, patient, checkin, now)
+        session.commit()
+        return _deliver(session, message.id)
 
 
 def schedule_reminder(session: Session, patient: Patient, checkin: CheckIn, now: datetime) -> None:
@@ -168,28 +183,36 @@ def dispatch_due() -> dict[str, int]:
     try:
         now = utcnow()
         counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
-        with runtime.sessions() as session:
-            counts["replayed"] = replay_spool()
-            counts["emergencies"] = finish_unprocessed(session)
-            for checkin_id in delivery.due_checkin_ids(session, now=now):
-                counts["checkins"] += enqueue_checkin(runtime, checkin_id)
-            for message_id, urgent in delivery.waiting_message_ids(
-                session, now=now, older_than=LOST_JOB
-            ):
-                counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
-            counts["unconfirmed"] = delivery.expire_stale_sending(
-                session, now=now, after=STALE_SENDING
-            )
+        counts["replayed"] = replay_spool()
+        # One read for the four lists; a session only when there is something to write.
+        work = dispatch_scan.scan(
+            runtime.engine,
+            now=now,
+            unprocessed_after=UNPROCESSED,
+            lost_job_after=LOST_JOB,
+            stale_after=STALE_SENDING,
+        )
+        for checkin_id in work.checkins:
+            counts["checkins"] += enqueue_checkin(runtime, checkin_id)
+        for message_id, urgent in work.messages:
+            counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
+        if work.unprocessed or work.stale:
+            with runtime.sessions() as session:
+                counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
+                if work.stale:
+                    counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
         return counts
     finally:
         runtime.redis.delete(DISPATCH_LOCK)
 
 
-def finish_unprocessed(session: Session) -> int:
+def finish_unprocessed(session: Session, message_ids: list[int] | None = None) -> int:
     """Apply the policy to answered emergencies whose web process died before doing it."""
     runtime = current()
     finished = 0
-    for message_id in unprocessed_message_ids(session, now=utcnow(), older_than=UNPROCESSED):
+    if message_ids is None:
+        message_ids = unprocessed_message_ids(session, now=utcnow(), older_than=UNPROCESSED)
+    for message_id in message_ids:
         outcome = process_reply(session, runtime.settings, message_id, now=utcnow())
         for alert_id in outcome.alert_message_ids:
             enqueue_message(runtime, alert_id, urgent=True)
