@@ -2,8 +2,11 @@
 
 Drives POST /twilio/sms in-process (Flask test client) and over HTTP (gunicorn, gthread),
 for an ordinary reply ("2") and an emergency, and serves a bare Flask app the same way as
-the baseline. Prints requests per second, p50 and p99 latency, and the ratio to the bare
-route. Target: an emergency answered at p99 under 50 ms over HTTP at 200 concurrent patients.
+the baseline. Prints requests per second, p50 and p99 latency, the ratio to the bare
+route, and (in-process) the database round trips per request, before the answer + after
+it (an emergency's escalation and page run after the answer is sent). Targets: throughput
+over HTTP >= 0.3 of the bare route's; an emergency answered at p99 under 50 ms at a steady
+100 replies/s (`--rate 100`).
 
     .venv/bin/python bench/webhook.py [--requests 500] [--http-requests 2000]
         [--concurrency 200] [--workers 4] [--threads 8] [--keep-alive 30] [--skip-http]
@@ -55,6 +58,7 @@ from config import Settings
 from service.api.validation import to_e164
 from service.app import create_app
 from service.db import upgrade
+from service.db.roundtrips import RoundTrips, count_round_trips
 from service.embedded_redis import ensure_embedded_redis
 from service.logs import MaskPhones
 from service.runtime import Runtime
@@ -68,6 +72,7 @@ ON_CALL_PHONE = "+15005550001"
 ORDINARY = "2"
 EMERGENCY = "I suddenly can't move my arm and my face is drooping"
 TARGET_MS = 50.0
+TARGET_RATIO = 0.3
 TARGET_CONCURRENCY = 200
 PG_BENCH_DB = "checkin_bench"
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +128,18 @@ class Result:
     first_error: str | None = None
     answered: set[str] = field(default_factory=set)  # sids answered 200, warm-up included
     stored: int | None = None  # how many of those the database holds afterwards
+    # Database round trips per request (in-process only): before the answer, and after it
+    # (the response's close callback: an emergency's escalation and page).
+    trips_answer: list[int] = field(default_factory=list)
+    trips_after: list[int] = field(default_factory=list)
+
+    def trips(self) -> str:
+        """Mean round trips per request, 'before+after' the answer."""
+        if not self.trips_answer:
+            return "-"
+        before = statistics.mean(self.trips_answer)
+        after = statistics.mean(self.trips_after)
+        return f"{before:.0f}+{after:.0f}" if after >= 0.5 else f"{before:.0f}"
 
     @property
     def done(self) -> int:
@@ -425,6 +442,16 @@ def load_bare(tmp: Path) -> ModuleType:
 
 def in_process(app: Flask, route: str, batch: Batch, warmup: int = 20) -> Result:
     """Send the requests one after another through the Flask test client."""
+    runtime: Runtime | None = app.extensions.get("checkin")
+    if runtime is None:
+        return _in_process(app, route, batch, warmup, None)
+    with count_round_trips(runtime.engine) as counted:
+        return _in_process(app, route, batch, warmup, counted)
+
+
+def _in_process(
+    app: Flask, route: str, batch: Batch, warmup: int, counted: RoundTrips | None
+) -> Result:
     client = app.test_client()
     check = checker(route)
     requests = batch.items
@@ -437,13 +464,19 @@ def in_process(app: Flask, route: str, batch: Batch, warmup: int = 20) -> Result
     clock = time.perf_counter
     start = clock()
     for item in requests[warmup:]:
+        if counted is not None:
+            counted.reset()
         began = clock()
         response = client.post(PATH, data=item.form, headers=item.headers)
         answered = clock()
+        trips = counted.total if counted is not None else 0
         # Closing runs the work a server does after sending the answer (an emergency's
         # escalation and page): not in the latency, but in the throughput, as over HTTP.
         response.close()
         result.latencies.append(answered - began)
+        if counted is not None:
+            result.trips_answer.append(trips)
+            result.trips_after.append(counted.total - trips)
         problem = check(response.status_code, response.get_data(as_text=True))
         if problem:
             result.fail(problem)
@@ -666,15 +699,16 @@ def ratio(value: float, bare: float) -> str:
 def table(results: list[Result]) -> str:
     """The figures, each route's ratio to the bare route of the same mode."""
     head = (
-        f"{'mode':<12}{'route':<11}{'requests':>9}{'errors':>7}{'stored':>8}{'rps':>8}"
-        f"{'p50 ms':>9}{'p99 ms':>9}   vs bare: rps   p50   p99"
+        f"{'mode':<12}{'route':<11}{'requests':>9}{'errors':>7}{'stored':>8}{'db rt':>7}"
+        f"{'rps':>8}{'p50 ms':>9}{'p99 ms':>9}   vs bare: rps   p50   p99"
     )
     lines = [head, "-" * len(head)]
     bare = {r.mode: r for r in results if r.route == "bare"}
     for r in results:
         stored = "-" if r.stored is None else f"{100 * r.stored / max(1, len(r.answered)):.0f}%"
         line = (
-            f"{r.mode:<12}{r.route:<11}{r.done:>9}{r.errors:>7}{stored:>8}{r.rps:>8.0f}"
+            f"{r.mode:<12}{r.route:<11}{r.done:>9}{r.errors:>7}{stored:>8}{r.trips():>7}"
+            f"{r.rps:>8.0f}"
             f"{r.percentile(50):>9.2f}{r.percentile(99):>9.2f}"
         )
         base = bare.get(r.mode)
@@ -692,7 +726,7 @@ def table(results: list[Result]) -> str:
 
 def verdict(results: list[Result], concurrency: int) -> str:
     """The target lines: the closed loop as the issue words it, and the open loops."""
-    lines = [closed_verdict(results, concurrency)]
+    lines = [closed_verdict(results, concurrency), throughput_verdict(results)]
     for r in results:
         if r.route == "emergency" and r.mode.startswith("http") and r.mode.endswith("/s"):
             p99 = r.percentile(99)
@@ -702,6 +736,20 @@ def verdict(results: list[Result], concurrency: int) -> str:
                 f" emergency p99 < {TARGET_MS:.0f} ms: {met} (p99 {p99:.1f} ms)"
             )
     return "\n".join(lines)
+
+
+def throughput_verdict(results: list[Result]) -> str:
+    """Closed-loop throughput over HTTP as a share of the bare route's (target >= 0.3)."""
+    bare = [r for r in results if r.route == "bare" and r.mode.startswith("http c=")]
+    service = [r for r in results if r.route != "bare" and r.mode.startswith("http c=")]
+    if not bare or not service or not bare[0].rps:
+        return f"target: throughput >= {TARGET_RATIO} of bare Flask: not measured"
+    shares = ", ".join(f"{r.route} {r.rps / bare[0].rps:.2f}" for r in service)
+    met = all(r.rps / bare[0].rps >= TARGET_RATIO and not r.errors for r in service)
+    return (
+        f"target: throughput >= {TARGET_RATIO} of bare Flask under the same gunicorn:"
+        f" {'MET' if met else 'NOT MET'} ({shares})"
+    )
 
 
 def closed_verdict(results: list[Result], concurrency: int) -> str:
