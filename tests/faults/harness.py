@@ -97,7 +97,8 @@ class RedisServer:
 
 
 class TcpProxy:
-    """A TCP proxy in front of the database that can refuse everything, then forward again."""
+    """A TCP proxy in front of the database: it forwards, refuses (the database is down) or
+    holds (the database hangs: connections are accepted, nothing comes back)."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -105,11 +106,17 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._listener: socket.socket | None = None
-        self._closing = threading.Event()
+        self._holding = threading.Event()
         self.forward()
 
     def forward(self) -> None:
-        """Accept and forward connections."""
+        """Accept and forward connections; connections held so far are cut."""
+        if self._holding.is_set():
+            self._holding.clear()
+            self._cut()
+        self._listen()
+
+    def _listen(self) -> None:
         with self._lock:
             if self._listener is not None:
                 return
@@ -120,22 +127,31 @@ class TcpProxy:
             self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
+    def hold(self) -> None:
+        """The database hangs: open and new connections get no answer, and stay open."""
+        self._holding.set()
+        self._listen()
+
     def refuse(self) -> None:
         """The database is down: open connections are cut and new ones refused."""
         with self._lock:
             listener, self._listener = self._listener, None
-            sockets, self._sockets = self._sockets, []
         if listener is not None:
             listener.close()
+        self._cut()
+
+    def close(self) -> None:
+        """Stop for good."""
+        self._holding.clear()
+        self.refuse()
+
+    def _cut(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
-
-    def close(self) -> None:
-        """Stop for good."""
-        self._closing.set()
-        self.refuse()
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -143,24 +159,26 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                self._sockets.append(client)
+            if self._holding.is_set():
+                continue  # accepted, and never answered
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
                 client.close()
                 continue
             with self._lock:
-                if self._listener is not listener:
-                    client.close()
-                    upstream.close()
-                    return
-                self._sockets += [client, upstream]
+                self._sockets.append(upstream)
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
     def _pump(self, a: socket.socket, b: socket.socket) -> None:
         peers = {a: b, b: a}
         try:
             while True:
-                ready, _, _ = select.select([a, b], [], [], 0.5)
+                ready, _, _ = select.select([a, b], [], [], 0.2)
+                if self._holding.is_set():
+                    continue  # hung: bytes wait in the kernel, nothing is answered
                 for sock in ready:
                     data = sock.recv(65536)
                     if not data:
@@ -296,6 +314,16 @@ class Deployment:
                 .group_by(Message.twilio_sid)
             ).all()
         return {sid: count for sid, count in rows}
+
+    def unprocessed(self, sids: list[str]) -> int:
+        """How many of these stored replies still wait for their policy (an emergency)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sql_select(func.count())
+                .select_from(Message)
+                .where(Message.twilio_sid.in_(sids), Message.processed.is_(False))
+            ).scalar()
+        return int(found or 0)
 
 
 def _answers(base: str) -> bool:

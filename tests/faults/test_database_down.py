@@ -51,11 +51,11 @@ def test_database_stopped_during_inbound_traffic(setup: Setup) -> None:
     proxy.forward()
     sids = before + during
     wait_for(lambda: setup.deployment.stored(sids) == dict.fromkeys(sids, 1), timeout=30)
-    # Each emergency patient: one escalation, paged once (an SMS and a call), not twice.
-    open_emergencies = wait_for(
-        lambda: [e for e in setup.api(base, "/escalations")["items"] if e["reason"] == "emergency"],
-        timeout=20,
-    )
+    # Every emergency processed (escalated); each escalation paged once (an SMS and a call).
+    wait_for(lambda: setup.deployment.unprocessed(sids) == 0, timeout=30)
+    open_emergencies = [
+        e for e in setup.api(base, "/escalations")["items"] if e["reason"] == "emergency"
+    ]
     wait_for(lambda: len(calls_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies))
     time.sleep(3)
     assert len(sent_to(setup.deployment.twilio, ON_CALL)) == len(open_emergencies)
@@ -79,3 +79,31 @@ def test_a_reply_spooled_on_a_host_without_a_worker_is_stored(setup: Setup) -> N
     wait_for(lambda: setup.deployment.stored(sids) == dict.fromkeys(sids, 1), timeout=30)
     for host in ("a", "b"):
         wait_for(lambda h=host: not (setup.deployment.tmp / h / "inbound-spool.jsonl").exists())
+
+
+@pytest.mark.xfail(
+    reason="a pooled connection to a hung database blocks the webhook: needs the dependency "
+    "deadlines of issue 8 (branch paging); remove this mark when they hold",
+    strict=True,
+)
+def test_database_hung_during_inbound_traffic(setup: Setup) -> None:
+    proxy = needs_server_database(setup)
+    base = setup.deployment.web("a")
+    setup.deployment.worker("worker", "a")
+    setup.patients(base, PHONES)
+    before, _ = traffic(setup, "a", "b", 3)
+    proxy.hold()
+    during = []
+    for n in range(6):
+        sid = f"SMh{n:031d}"
+        started = time.monotonic()
+        body = EMERGENCY if n % 3 == 0 else "2"
+        answer = setup.deployment.sms("a", body, sid, PHONES[n])
+        assert answer.status_code == 200
+        assert time.monotonic() - started < 3.5, "a webhook waited on the hung database"
+        if body == EMERGENCY:
+            assert "911" in answer.text
+        during.append(sid)
+    proxy.forward()
+    sids = before + during
+    wait_for(lambda: setup.deployment.stored(sids) == dict.fromkeys(sids, 1), timeout=40)
