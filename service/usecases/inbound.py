@@ -20,6 +20,7 @@ from config import Settings
 from service.core.policy import Reply, stranger_step
 from service.core.triage import Keyword, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
+from service.usecases.answers import keyword_category, store_answer
 from service.usecases.audit import record
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
 
@@ -84,7 +85,7 @@ def find_patient(
         select(Patient)
         .join(Patient.clinic)
         .options(contains_eager(Patient.clinic))  # the answer names the clinic: no 2nd query
-        .where(Patient.phone == from_number, clinic_match)
+        .where(Patient.phone == from_number, clinic_match, Patient.status != "archived")
     ).all()
     if not candidates:
         return None
@@ -149,7 +150,7 @@ def receive_reply(
         body=reply.text,
         status="received",
         twilio_sid=reply.sid,
-        category=triage.category,
+        category=keyword_category(keyword, triage.category),
         reasons=list(triage.reasons),
         needs_review=triage.needs_review,
     )
@@ -171,6 +172,7 @@ def receive_reply(
         message.answer = render_answer(
             key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review
         )
+        store_answer(session, message, message.answer)
         session.commit()
         log.info("inbound %s from an unknown sender: %s", reply.channel, triage.category)
         return Outcome(answer=message.answer)
@@ -181,6 +183,7 @@ def receive_reply(
         message.answer = render_answer(
             "answer.emergency", language, patient.clinic.name, settings, False
         )
+        store_answer(session, message, message.answer)
         session.commit()
         log.info(
             "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
@@ -192,6 +195,7 @@ def receive_reply(
     )
     message.answer = applied.answer
     message.escalation_id = applied.escalation_id
+    store_answer(session, message, applied.answer)
     if policy_reply in (Reply.STOP, Reply.START):
         record(
             session,
