@@ -223,7 +223,7 @@ def replay_spool() -> int:
                 channel=record.get("channel", "sms"),
             )
             try:
-                outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
+                outcome = receive_reply(db, runtime.settings, reply, now=utcnow(), answered=False)
             except (OperationalError, InterfaceError):
                 raise
             except SQLAlchemyError as exc:

@@ -108,6 +108,7 @@ def receive_reply(
     patient_id: int | None = None,
     first: Triage | None = None,
     defer_emergency: bool = False,
+    answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
@@ -119,6 +120,9 @@ def receive_reply(
     at once and then runs `process_reply` on `Outcome.deferred_message_id`. The workers'
     dispatch runs it too for any message left unprocessed, so a crash in between loses
     nothing.
+
+    The answer is stored as an outbound message (what the patient was told) unless
+    `answered` is False: a spooled reply replayed later was answered something else.
     """
     existing = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
     if existing is not None:
@@ -172,7 +176,7 @@ def receive_reply(
         message.answer = render_answer(
             key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review
         )
-        store_answer(session, message, message.answer)
+        store_answer(session, message, message.answer if answered else None)
         session.commit()
         log.info("inbound %s from an unknown sender: %s", reply.channel, triage.category)
         return Outcome(answer=message.answer)
@@ -183,7 +187,7 @@ def receive_reply(
         message.answer = render_answer(
             "answer.emergency", language, patient.clinic.name, settings, False
         )
-        store_answer(session, message, message.answer)
+        store_answer(session, message, message.answer if answered else None)
         session.commit()
         log.info(
             "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
@@ -195,7 +199,7 @@ def receive_reply(
     )
     message.answer = applied.answer
     message.escalation_id = applied.escalation_id
-    store_answer(session, message, applied.answer)
+    store_answer(session, message, applied.answer if answered else None)
     if policy_reply in (Reply.STOP, Reply.START):
         record(
             session,

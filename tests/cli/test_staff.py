@@ -19,9 +19,7 @@ NEW_PASSWORD = "a long new password"
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> dict[str, str]:
     """The test's own database, so the app under test sees what the command wrote."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_URL"))
-    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_URL"))}
     return {
         **clean,
         "CHECKIN_INSTANCE_PATH": str(tmp_path / "instance"),

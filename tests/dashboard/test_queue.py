@@ -83,9 +83,7 @@ def test_unacknowledged_and_pages_are_shown(
     assert "Paged:" in card and "SMS to +15005550001" in card and "call to +15005550001" in card
 
 
-def test_times_are_in_the_clinics_zone(
-    staff: Staff, patient: dict[str, Any], text_in: Any
-) -> None:
+def test_times_are_in_the_clinics_zone(staff: Staff, patient: dict[str, Any], text_in: Any) -> None:
     """Measured: times were in UTC everywhere."""
     text_in(EMERGENCY)
     page = html(staff.get("/")) + html(staff.get(f"/patients/{patient['id']}"))
