@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,9 +32,17 @@ TOUCH_EVERY = timedelta(minutes=1)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 
-_hasher = PasswordHasher()
-# Checked against when the email is unknown, so both answers take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@cache
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's current recommended parameters (built on first use)."""
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so both answers take the same time."""
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def token_hash(token: str) -> str:
@@ -141,7 +150,7 @@ def set_password_with_link(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         raise NotFound("this link is not valid any more")
-    staff.password_hash = _hasher.hash(password)
+    staff.password_hash = _hasher().hash(password)
     revoke_sessions(session, [staff.id], now=now)
     record(
         session,
@@ -162,7 +171,7 @@ def change_password(
     problem = password_problem(new)
     if problem:
         raise ValueError(problem)
-    staff.password_hash = _hasher.hash(new)
+    staff.password_hash = _hasher().hash(new)
     revoke_sessions(session, [staff.id], now=now)
     record(
         session,
@@ -175,7 +184,7 @@ def change_password(
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher().verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -186,8 +195,8 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     ok = _verify(staff.password_hash if staff else None, password[:MAX_PASSWORD])
     if staff is None or not ok or staff.disabled_at is not None:
         return None
-    if staff.password_hash and _hasher.check_needs_rehash(staff.password_hash):
-        staff.password_hash = _hasher.hash(password)
+    if staff.password_hash and _hasher().check_needs_rehash(staff.password_hash):
+        staff.password_hash = _hasher().hash(password)
     return staff
 
 
