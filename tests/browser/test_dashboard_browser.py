@@ -167,6 +167,9 @@ def test_every_page_passes_axe_and_fits(
     text_in(EMERGENCY)
     text_in("my face is not drooping")
     page.set_viewport_size({"width": width, "height": 900})
+    token = add_account(runtime, clinic.id, "new@riverside.example", password=None)
+    page.goto(f"{live.url}/dashboard/setup/{token}")
+    assert axe_violations(page) == [], "setup"
     page.goto(f"{live.url}/dashboard/login")
     assert axe_violations(page) == [], "login"
     sign_in(page, live, "admin@riverside.example")

@@ -134,3 +134,28 @@ def test_rotating_the_key_shows_it_once_and_ends_sessions(
 def test_the_login_form_labels_its_fields(client: FlaskClient, field: str) -> None:
     page = html(client.get("/dashboard/login"))
     assert f'<label for="{field}">' in page and f'id="{field}" name="{field}"' in page
+
+
+def test_an_expired_link_sets_no_password(
+    client: FlaskClient, clinic: ClinicHandle, runtime: Runtime
+) -> None:
+    from service.db import StaffToken
+
+    token = add_account(runtime, clinic.id, "late@riverside.example", password=None)
+    with runtime.sessions() as session:
+        session.execute(update(StaffToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    response = client.get(f"/dashboard/setup/{token}")
+    assert response.status_code == 404 and "not valid any more" in html(response)
+    assert client.get("/dashboard/setup/not-a-token").status_code == 404
+
+
+def test_sign_in_limits_fall_back_to_memory_without_redis() -> None:
+    from service.dashboard.limits import LoginLimits
+
+    limits = LoginLimits("redis://127.0.0.1:9/0")  # nothing listens there
+    for _ in range(5):
+        assert limits.retry_after("a@b.example", "10.0.0.1") is None
+        limits.failed("a@b.example", "10.0.0.1")
+    wait = limits.retry_after("a@b.example", "10.0.0.1")
+    assert wait is not None and 0 < wait <= 15 * 60

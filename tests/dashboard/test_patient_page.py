@@ -120,3 +120,16 @@ def test_patient_list_search_filters_and_pages(
     second = html(staff.get("/patients?page=2"))
     assert "Filler 29" in second and "Ana Diaz" not in second
     assert "No patients match" in html(staff.get("/patients?status=archived"))
+
+
+def test_archive_from_the_patient_page(
+    staff: Staff, patient: dict[str, Any], clinic: ClinicHandle
+) -> None:
+    pid = patient["id"]
+    assert "Archive Ana Diaz" in html(staff.get(f"/patients/{pid}"))
+    assert staff.post(f"/patients/{pid}/archive").status_code == 302
+    shown = staff.client.get(f"/api/v1/patients/{pid}", headers=clinic.headers).get_json()
+    assert shown["status"] == "archived"
+    page = html(staff.get(f"/patients/{pid}"))
+    assert "Archive Ana Diaz" not in page and 'id="schedule"' not in page
+    assert staff.post(f"/patients/{pid}/resume").status_code == 409
