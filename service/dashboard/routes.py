@@ -166,6 +166,8 @@ def guard() -> ResponseReturnValue | None:
     if request.method not in SAFE_METHODS and not csrf_ok():
         log.info("dashboard form refused: missing or bad CSRF token")
         abort(400, "This form has expired or did not come from the dashboard. Reload the page.")
+    if request.endpoint == "dashboard.static":
+        return None  # stylesheet and script: no session lookup
     token = web_session.get(SESSION_FIELD)
     signed_in = resume_session(session(), token, now=utcnow()) if isinstance(token, str) else None
     if signed_in is not None:
