@@ -98,9 +98,9 @@ def pages_for(session: Session, escalation_ids: Sequence[int]) -> list[Page]:
     found = session.scalars(
         select(Message)
         .where(
+            # Any outbound message tied to an escalation is a page, whatever round or purpose.
             Message.escalation_id.in_(escalation_ids),
             Message.direction == "outbound",
-            Message.purpose == "alert",
         )
         .order_by(Message.id)
     )

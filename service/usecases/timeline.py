@@ -106,7 +106,7 @@ def _describe(action: str, subject: str) -> str:
 
 def _message_entry(m: Message) -> Entry:
     status = f"status {m.status}" + (f", error {m.error_code}" if m.error_code else "")
-    if m.purpose == "alert":
+    if m.direction == "outbound" and m.escalation_id is not None:  # a page, any round
         what = "Page by SMS" if m.channel == "sms" else "Page by call"
         return Entry(m.created_at, "alert", f"{what} to {m.to_number}", detail=status)
     if m.direction == "inbound":
