@@ -41,6 +41,9 @@ SESSION_FIELD = "sid"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Pages anyone may open: signing in, setting a password from a one-time link, assets.
 PUBLIC = ("dashboard.login", "dashboard.setup", "dashboard.static")
+# Forms that start a session: a script (no cookie yet) may post them without the form's token,
+# unless a browser says the post came from another site (login CSRF).
+SIGN_IN_FORMS = ("dashboard.login", "dashboard.setup")
 SECURITY_HEADERS = {
     # Patient data: never cached, never framed (the Acknowledge button), no outside assets.
     "Cache-Control": "no-store",
@@ -69,6 +72,21 @@ def csrf_ok() -> bool:
     expected = web_session.get(CSRF_FIELD)
     sent = request.form.get(CSRF_FIELD, "")
     return isinstance(expected, str) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def cross_site() -> bool:
+    """True when the browser says this request came from another site."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.rstrip("/") != request.host_url.rstrip("/")
+
+
+def form_trusted() -> bool:
+    """A form post carries the session's CSRF token, or is a same-site sign-in form."""
+    if csrf_ok():
+        return True
+    return request.endpoint in SIGN_IN_FORMS and CSRF_FIELD not in request.form and not cross_site()
 
 
 def staff() -> StaffUser:
@@ -163,7 +181,7 @@ def helpers() -> dict[str, Any]:
 @dashboard.before_request
 def guard() -> ResponseReturnValue | None:
     """Check the CSRF token of every POST, then require a live session but on public pages."""
-    if request.method not in SAFE_METHODS and not csrf_ok():
+    if request.method not in SAFE_METHODS and not form_trusted():
         log.info("dashboard form refused: missing or bad CSRF token")
         abort(400, "This form has expired or did not come from the dashboard. Reload the page.")
     if request.endpoint == "dashboard.static":

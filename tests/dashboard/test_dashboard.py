@@ -161,15 +161,27 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(
     assert staff.get("/").status_code == 200
 
 
-def test_the_login_form_needs_its_csrf_token_too(
+def test_a_script_signs_in_without_the_token_but_another_site_cannot(
     client: FlaskClient, clinic: ClinicHandle, runtime: Runtime
 ) -> None:
     add_account(runtime, clinic.id, "nurse@riverside.example")
     form = {"email": "nurse@riverside.example", "password": PASSWORD}
-    response = client.post("/dashboard/login", data=form)
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
+        response = client.post("/dashboard/login", data=form, headers=headers)
+        assert response.status_code == 400, headers
+        with client.session_transaction() as session:
+            assert "sid" not in session
+    # A wrong token is refused even from the same site.
+    response = client.post("/dashboard/login", data={**form, "csrf_token": "x"})
     assert response.status_code == 400
+    # No cookie, no Origin: an HTTP client (not a browser someone else drives) signs in.
+    response = client.post("/dashboard/login", data=form)
+    assert response.status_code == 302
     with client.session_transaction() as session:
-        assert "sid" not in session
+        assert "sid" in session
 
 
 def test_a_csrf_failure_acknowledges_nothing(
