@@ -115,7 +115,7 @@ def send_checkin(checkin_id: int) -> str:
             return _deliver(session, checkin.message_id)  # a retry: the message exists
         if checkin.status != "scheduled" or checkin.due_at > now:
             return "skipped"
-        if patient.status in ("opted_out", "paused"):
+        if patient.status in ("opted_out", "paused", "archived"):
             checkin.status = "cancelled"
             session.commit()
             return "cancelled"

@@ -23,10 +23,11 @@ from service.core.policy import Reply, stranger_step
 from service.core.triage import Keyword, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
 from service.usecases import reply_store
+from service.usecases.answers import keyword_category
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
 from service.usecases.reply_lookup import look_up
-from service.usecases.reply_plan import audit_step, plan_decision
-from service.usecases.reply_store import ReplyWrite
+from service.usecases.reply_plan import answer_step, audit_step, plan_decision
+from service.usecases.reply_store import ReplyWrite, Step
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def find_patient(
         select(Patient)
         .join(Patient.clinic)
         .options(contains_eager(Patient.clinic))  # the answer names the clinic: no 2nd query
-        .where(Patient.phone == from_number, clinic_match)
+        .where(Patient.phone == from_number, clinic_match, Patient.status != "archived")
     ).all()
     if not candidates:
         return None
@@ -112,14 +113,22 @@ def receive_reply(
     patient_id: int | None = None,
     first: Triage | None = None,
     defer_emergency: bool = False,
+    answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once, in the caller's session; commits.
 
     An emergency from a known patient is stored first and processed after the commit: by
     the caller when `defer_emergency` (the webhook answers in between), else here.
+    `answered=False`: a spooled reply replayed later, which was answered something else.
     """
     outcome = store_reply(
-        session.connection(), settings, reply, now=now, patient_id=patient_id, first=first
+        session.connection(),
+        settings,
+        reply,
+        now=now,
+        patient_id=patient_id,
+        first=first,
+        answered=answered,
     )
     session.commit()
     if outcome.deferred_message_id is not None and not defer_emergency:
@@ -152,14 +161,16 @@ def store_reply(
     now: datetime,
     patient_id: int | None = None,
     first: Triage | None = None,
+    answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
     One read (`reply_lookup.look_up`: the sid, the patient, the clinic, the state), then
     one write (`reply_store.execute`: the message and every effect, gated on the sid). The
-    caller commits. `first` is the webhook's triage of the same text in English, reused
-    when that is the patient's language too (triage reads both languages; the stored one
-    breaks ties).
+    caller commits. The answer is stored too, as an outbound message (what the patient was
+    told), unless `answered` is False. `first` is the webhook's triage of the same text in
+    English, reused when that is the patient's language too (triage reads both languages;
+    the stored one breaks ties).
 
     An emergency from a known patient is only stored (with its answer, which never depends
     on the patient's state) and marked unprocessed: `Outcome.deferred_message_id` names it
@@ -199,7 +210,7 @@ def store_reply(
         "body": reply.text,
         "status": "received",
         "twilio_sid": reply.sid,
-        "category": triage.category,
+        "category": keyword_category(keyword, triage.category),
         "reasons": list(triage.reasons),
         "needs_review": triage.needs_review,
         "processed": True,
@@ -207,13 +218,19 @@ def store_reply(
         "updated_at": now,
     }
     language = patient.language if keyword is not None and patient else triage.language
+
+    def told(answer: str | None) -> list[Step]:
+        """The step storing the answer as an outbound message, if one was given."""
+        return [answer_step(message, answer, now)] if answer and answered else []
+
     if patient is None:
         decision = stranger_step(reply_for(triage.category, keyword, False))
         key = decision.answer
         if key == "answer.emergency":
             key = "answer.emergency_stranger"
         answer = render_answer(key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review)
-        stored = reply_store.execute(connection, ReplyWrite({**message, "answer": answer}))
+        row = {**message, "answer": answer}
+        stored = reply_store.execute(connection, ReplyWrite(row, steps=told(answer)))
         log.info("inbound %s from an unknown sender: %s", reply.channel, triage.category)
         return Outcome(answer=answer, replayed=stored is None)
 
@@ -221,7 +238,7 @@ def store_reply(
     if policy_reply is Reply.EMERGENCY:
         answer = render_answer("answer.emergency", language, patient.clinic.name, settings, False)
         row = {**message, "answer": answer, "processed": False}
-        stored = reply_store.execute(connection, ReplyWrite(row))
+        stored = reply_store.execute(connection, ReplyWrite(row, steps=told(answer)))
         log.info(
             "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
         )
@@ -236,7 +253,7 @@ def store_reply(
         decision.answer, language, patient.clinic.name, settings, decision.emergency_line
     )
     plan = plan_decision(patient, decision, now=now)
-    steps = list(plan.steps)
+    steps = list(plan.steps) + told(answer)
     if policy_reply in (Reply.STOP, Reply.START):
         actor = f"patient:{patient.id}"
         action = f"patient.{policy_reply.value}"

@@ -59,7 +59,11 @@ def look_up(
     if patient_id is not None:
         who: ColumnElement[bool] = and_(PATIENTS.c.id == patient_id, true())
     else:
-        who = and_(PATIENTS.c.phone == from_number, _clinic_match(settings, to_number))
+        who = and_(
+            PATIENTS.c.phone == from_number,
+            PATIENTS.c.status != "archived",  # never contacted again, a stranger now
+            _clinic_match(settings, to_number),
+        )
     people = PATIENTS.join(CLINICS, CLINICS.c.id == PATIENTS.c.clinic_id)
     query = select(
         MESSAGES.c.id.label("dup_id"),

@@ -18,9 +18,11 @@ from sqlalchemy import String, cast, literal, update
 from service.core.policy import Decision, Status
 from service.core.schedule import outside_quiet_hours
 from service.db import Patient
+from service.usecases.answers import ANSWER_PURPOSE
 from service.usecases.reply_store import (
     AUDIT,
     CHECKINS,
+    MESSAGES,
     Refs,
     Step,
     insert_row,
@@ -106,6 +108,26 @@ def audit_step(
         return insert_row(AUDIT, row, refs)
 
     return build
+
+
+def answer_step(inbound: dict[str, Any], answer: str, now: datetime) -> Step:
+    """The service's answer kept as an outbound message (`answers.store_answer`'s row)."""
+    row = {
+        "clinic_id": inbound["clinic_id"],
+        "patient_id": inbound["patient_id"],
+        "direction": "outbound",
+        "channel": inbound["channel"],
+        "purpose": ANSWER_PURPOSE,
+        "to_number": inbound["from_number"],
+        "from_number": inbound["to_number"],
+        "body": answer,
+        "status": "sent",
+        "needs_review": False,
+        "processed": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return lambda refs: insert_row(MESSAGES, row, refs)
 
 
 def plan_decision(patient: Patient, decision: Decision, *, now: datetime) -> Plan:

@@ -42,7 +42,10 @@ def replay_spool(runtime: Runtime) -> int:
                     channel=record.get("channel", "sms"),
                 )
                 try:
-                    outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
+                    # Answered from the fallback at the time: that answer is not stored.
+                    outcome = receive_reply(
+                        db, runtime.settings, reply, now=utcnow(), answered=False
+                    )
                 except (OperationalError, InterfaceError):
                     raise
                 except SQLAlchemyError as exc:

@@ -4,7 +4,7 @@ Counted from the request's start to the moment its answer is ready (Flask's afte
 with a warm pool, as under load. PostgreSQL: the pool's pre-ping, the one read and the one
 write (an autocommit statement, so no BEGIN or COMMIT): at most 3 in every case. SQLite has
 no server and no round trips; there each statement is a library call, and the write is one
-statement per table touched, in one transaction.
+statement per row written, in one transaction.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from service.runtime import Runtime
 
 # Round trips before the answer, PostgreSQL / SQLite (statements and COMMIT).
 BUDGET = {
-    "ordinary": (3, 6),  # read; message + state + cancel + next check-in; commit
-    "worse": (3, 9),  # + escalation, the message's link to it, its audit event
-    "emergency": (3, 3),  # read; the message, unprocessed; commit (the page follows)
+    # read; message + state + cancel + next check-in + the answer kept as a message; commit
+    "ordinary": (3, 7),
+    "worse": (3, 10),  # + escalation, the message's link to it, its audit event
+    "emergency": (3, 4),  # read; the message, unprocessed, and its answer; commit
     "replay": (2, 1),  # read only (and the pre-ping)
-    "stranger": (3, 3),  # read; the message; commit
+    "stranger": (3, 4),  # read; the message and its answer; commit
 }
 
 
