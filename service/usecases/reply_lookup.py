@@ -11,9 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from config import Settings
 from service.db import Clinic, Message, Patient
@@ -34,15 +46,38 @@ class Seen:
     patient: Patient | None
 
 
-def _clinic_match(settings: Settings, to_number: str) -> ColumnElement[bool]:
-    """The clinics a reply to `to_number` may be for (the rule `find_patient` documents)."""
-    shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
-    match: ColumnElement[bool] = CLINICS.c.phone == to_number
+def _clinic_match(shared: bool) -> ColumnElement[bool]:
+    """The clinics a reply to :to may be for (the rule `find_patient` documents)."""
+    match: ColumnElement[bool] = CLINICS.c.phone == bindparam("to")
     if shared:
         return or_(match, CLINICS.c.phone.is_(None))
     # A `To` no clinic owns (misconfigured, missing) falls back to the phone alone.
-    owned = exists(select(CLINICS.c.id).where(CLINICS.c.phone == to_number))
+    owned = exists(select(CLINICS.c.id).where(CLINICS.c.phone == bindparam("to")))
     return or_(match, ~owned)
+
+
+@lru_cache(maxsize=4)
+def _query(shape: str) -> Select[Any]:
+    """The read for one routing shape ("patient", "shared", "own"), built once per process."""
+    one = select(literal(1).label("one")).subquery("one")
+    if shape == "patient":
+        who: ColumnElement[bool] = and_(PATIENTS.c.id == bindparam("patient_id"), true())
+    else:
+        who = and_(
+            PATIENTS.c.phone == bindparam("from"),
+            PATIENTS.c.status != "archived",  # never contacted again, a stranger now
+            _clinic_match(shape == "shared"),
+        )
+    people = PATIENTS.join(CLINICS, CLINICS.c.id == PATIENTS.c.clinic_id)
+    return select(
+        MESSAGES.c.id.label("dup_id"),
+        MESSAGES.c.answer.label("dup_answer"),
+        MESSAGES.c.patient_id.label("dup_patient"),
+        *(column.label(f"p_{column.name}") for column in PATIENTS.c),
+        *(column.label(f"c_{column.name}") for column in CLINICS.c),
+    ).select_from(
+        one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == bindparam("sid")).outerjoin(people, who)
+    )
 
 
 def look_up(
@@ -55,24 +90,11 @@ def look_up(
     patient_id: int | None = None,
 ) -> Seen:
     """One query: the earlier delivery of `sid`, if any, and the patient who wrote."""
-    one = select(literal(1).label("one")).subquery("one")
-    if patient_id is not None:
-        who: ColumnElement[bool] = and_(PATIENTS.c.id == patient_id, true())
-    else:
-        who = and_(
-            PATIENTS.c.phone == from_number,
-            PATIENTS.c.status != "archived",  # never contacted again, a stranger now
-            _clinic_match(settings, to_number),
-        )
-    people = PATIENTS.join(CLINICS, CLINICS.c.id == PATIENTS.c.clinic_id)
-    query = select(
-        MESSAGES.c.id.label("dup_id"),
-        MESSAGES.c.answer.label("dup_answer"),
-        MESSAGES.c.patient_id.label("dup_patient"),
-        *(column.label(f"p_{column.name}") for column in PATIENTS.c),
-        *(column.label(f"c_{column.name}") for column in CLINICS.c),
-    ).select_from(one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == sid).outerjoin(people, who))
-    rows = connection.execute(query).mappings().all()
+    shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
+    shape = "patient" if patient_id is not None else "shared" if shared else "own"
+    params = {"sid": sid, "from": from_number, "to": to_number, "patient_id": patient_id}
+    query = _query(shape)
+    rows = connection.execute(query, params).mappings().all()
     first = rows[0]
     if first["dup_id"] is not None:
         return Seen(True, first["dup_answer"], first["dup_patient"], None)
