@@ -31,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from service.core.triage.compose import Reading
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
@@ -46,6 +47,7 @@ Category = Literal["emergency", "worse", "same", "better", "unclear"]
 MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
 SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
+_ANYMORE = frozenset({"no more", "not anymore", "ya no", "no mas"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class _Finding:
     state: str = "affirmed"  # or negated, conditional, history, chronic, other, idiom
     review: bool = False
     detail: str = ""
+    severity: str = "emergency"  # or "worse" (staff read it) or "doubt"
 
 
 @dataclass
@@ -85,6 +88,7 @@ class _LanguageResult:
     opt_out: list[str] = field(default_factory=list)
     hints: int = 0
     contrasts: list[int] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
 
 
 def _stored_language(language: object) -> Language:
@@ -92,43 +96,90 @@ def _stored_language(language: object) -> Language:
     return "es" if code == "es" else "en"
 
 
-def _findings(ctx: Context) -> list[_Finding]:
-    """Red flags in one language, each with the state its context gives it."""
+def _judge(
+    ctx: Context,
+    reading: Reading,
+    finding: _Finding,
+    literals: frozenset[str],
+    action: bool,
+    others: tuple[Span, ...],
+    actions: list[Span],
+    composed: bool = False,
+) -> None:
+    """Give a finding the state its context gives it (idiom, other, negated, ...)."""
+    span = finding.span
+    trap = ctx.overlapping(ctx.traps, span)
+    # A composed finding judges degree ("can't hold a cup as long") by its own onset rules.
+    if trap is not None and composed and ctx.vocab.trap_entries[trap.index].implies:
+        trap = None
+    if trap is not None:
+        trap_entry = ctx.vocab.trap_entries[trap.index]
+        finding.state, finding.review = "idiom", trap_entry.review
+        finding.detail = ctx.norm.text(trap.first, trap.last)
+        return
+    if ctx.other_subject(span):
+        finding.state = "other"
+        return
+    person = reading.other_person(span)
+    if person:
+        # Someone else's symptom: staff read it, the answer carries the emergency line.
+        finding.state, finding.review, finding.detail = "person", True, person
+        return
+    inherent = ctx.inherent_negation(span, literals)
+    cue = ctx.gap_negated(span, literals) or ctx.post_negated(span.last)
+    if inherent and cue in _ANYMORE:
+        cue = ""  # "won't hold my cup no more": dialect for "anymore", not a denial
+    if not cue and not inherent:
+        cue = ctx.pre_negated(span.first, exclude=others)
+    if cue:
+        finding.state, finding.review, finding.detail = "negated", True, cue
+        return
+    question = reading.question(span)
+    if question:
+        finding.state, finding.review, finding.detail = "question", not action, question
+        return
+    if ctx.conditional(span, action, actions):
+        finding.state, finding.review = "conditional", not action
+        return
+    history = ctx.history(span)
+    if history:
+        finding.state, finding.review = "history", history == "recent"
+        return
+    chronic = ctx.chronic_marker(span)
+    if chronic:
+        finding.state, finding.review, finding.detail = "chronic", True, chronic
+
+
+def _findings(ctx: Context, reading: Reading) -> list[_Finding]:
+    """Red flags in one language, listed or composed, each with the state its context gives."""
     vocab = ctx.vocab
     spans = scan_every_start(vocab.red_flags, ctx.norm)
     actions = [s for s in spans if vocab.red_flag_entries[s.index].kind == "action"]
     findings = []
     for span in spans:
         entry = vocab.red_flag_entries[span.index]
-        literals = vocab.red_flags.literals[span.index]
         finding = _Finding(ctx.norm.text(span.first, span.last), span, entry.kind)
+        onset = reading.onset_for(span)
+        if entry.severity == "worse" or (
+            entry.gradual_lowers and reading.gradual_for(span) and not onset
+        ):
+            finding.severity, finding.review = "worse", True
+        elif entry.severity == "doubt":
+            finding.severity, finding.review = ("emergency", True) if onset else ("doubt", True)
+            finding.text = f"unsure, {entry.label}: {finding.text}" + (f" + {onset}" if onset else "")
         findings.append(finding)
-        trap = ctx.overlapping(ctx.traps, span)
-        if trap is not None:
-            trap_entry = vocab.trap_entries[trap.index]
-            finding.state, finding.review = "idiom", trap_entry.review
-            finding.detail = ctx.norm.text(trap.first, trap.last)
-            continue
-        if ctx.other_subject(span):
-            finding.state = "other"
-            continue
-        cue = ctx.gap_negated(span, literals) or ctx.post_negated(span.last)
-        if not cue and not ctx.inherent_negation(span, literals):
-            others = tuple(s for s in spans if s is not span)
-            cue = ctx.pre_negated(span.first, exclude=others)
-        if cue:
-            finding.state, finding.review, finding.detail = "negated", True, cue
-            continue
-        if ctx.conditional(span, entry.kind == "action", actions):
-            finding.state, finding.review = "conditional", entry.kind == "symptom"
-            continue
-        history = ctx.history(span)
-        if history:
-            finding.state, finding.review = "history", history == "recent"
-            continue
-        chronic = ctx.chronic_marker(span)
-        if chronic:
-            finding.state, finding.review, finding.detail = "chronic", True, chronic
+        others = tuple(s for s in spans if s is not span)
+        literals = vocab.red_flags.literals[span.index]
+        _judge(ctx, reading, finding, literals, entry.kind == "action", others, actions)
+    states = reading.states_spans()
+    for composed in reading.compose() + reading.pretended():
+        finding = _Finding(composed.describe(), composed.span, "symptom", severity=composed.severity)
+        if composed.doubtful:
+            finding.review = True
+            finding.text = f"unsure, {finding.text}"
+        findings.append(finding)
+        exclude = tuple(spans) + states
+        _judge(ctx, reading, finding, composed.literals, False, exclude, actions, composed=True)
     return findings
 
 
@@ -168,8 +219,10 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     vocab = vocabulary(language)
     norm = normalise(text, language)
     ctx = Context(norm, vocab)
+    reading = Reading(ctx, language)
     result = _LanguageResult(language)
-    result.findings = _findings(ctx)
+    result.findings = _findings(ctx, reading)
+    result.body = reading.body_talk()
     result.status = _status(ctx)
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
@@ -280,6 +333,8 @@ _PREFIX = {
     "history": "past red flag",
     "chronic": "chronic red flag",
     "other": "red flag about a pet or object",
+    "person": "red flag about someone else",
+    "question": "question about a red flag",
     "idiom": "not a red flag",
 }
 
@@ -293,6 +348,8 @@ def _classify(text: str, language: str) -> Triage:
     chosen = _pick_language(text, stored, results)
 
     affirmed: list[str] = []
+    worse: list[str] = []
+    doubts: list[str] = []
     notes: list[str] = []
     needs_review = False
     seen: set[str] = set()
@@ -303,9 +360,15 @@ def _classify(text: str, language: str) -> Triage:
                 # Shared words ("911", "sos") are judged in the language the patient wrote.
                 continue
             if finding.state == "affirmed":
-                reason = f"red flag: {finding.text}"
-                if reason not in affirmed:
-                    affirmed.append(reason)
+                needs_review = needs_review or finding.review
+                bucket, prefix = {
+                    "emergency": (affirmed, "red flag"),
+                    "worse": (worse, "staff to read, worse"),
+                    "doubt": (doubts, "unsure"),
+                }[finding.severity]
+                reason = f"{prefix}: {finding.text}"
+                if reason not in bucket:
+                    bucket.append(reason)
                 continue
             needs_review = needs_review or finding.review
             detail = f" ({finding.detail})" if finding.detail else ""
@@ -330,6 +393,12 @@ def _classify(text: str, language: str) -> Triage:
     category, reasons = _decide_status(hits, contrasts, digits)
     if category == "unclear" and others:
         reasons.append(f"number outside the menu: {others[0]}")
+    if worse or doubts:
+        # Doubt resolves toward safety: never below worse, and a person reads it.
+        needs_review = True
+        if SEVERITY.get(category, 0) < SEVERITY["worse"]:
+            category = "worse"
+        reasons = worse + doubts + reasons
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

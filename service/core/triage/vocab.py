@@ -26,6 +26,8 @@ class FlagEntry:
 
     label: str
     kind: Literal["symptom", "action"]
+    severity: Literal["emergency", "worse", "doubt"] = "emergency"
+    gradual_lowers: bool = False  # "double vision when I read" is a worsening, not a flag
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,15 @@ def vocabulary(language: Language) -> Vocabulary:
         return compile_list(raw[key], macros)
 
     flag_phrases, flag_owner = _flatten(raw["red_flags"])
-    flag_entries = tuple(FlagEntry(e["label"], e["kind"]) for e in raw["red_flags"])
+    flag_entries = tuple(
+        FlagEntry(
+            e["label"],
+            e["kind"],
+            e.get("severity", "emergency"),
+            bool(e.get("gradual_lowers", False)),
+        )
+        for e in raw["red_flags"]
+    )
     trap_phrases, trap_owner = _flatten(raw["traps"])
     trap_entries = tuple(
         TrapEntry(e["label"], e["kind"], bool(e.get("review", False)), e.get("implies"))

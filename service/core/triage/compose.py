@@ -1,0 +1,290 @@
+"""Reading by meaning: red flags composed from their parts, not looked up as whole phrases.
+
+Patients rarely name a red flag ("numbness", "slurred"); they describe it: "my fingers won't
+close around the cup", "her words run together", "getting harder to breathe since lunch".
+Each language's vocabulary (``compose`` in vocab/<lang>.json) lists:
+
+- ``parts``: body parts and functions, by family (limb, face, speech, breath, saliva, ...);
+- ``states``: losses and abnormal states, by kind (lost, weak, droop, garbled, hard, odd ...);
+- ``frames``: which families pair with which kinds, and what the onset must be:
+
+  - ``any``: the pair is a red flag whatever the onset ("the arm just hangs there");
+  - ``needed``: a red flag only with an onset marker in the message ("since 3", "after my
+    nap", "de golpe"); a gradual marker in the sentence ("this week", "anymore") cancels it;
+  - ``worse``: the pair is a worsening that staff should read (food sticking on the way down);
+  - ``doubt``: the body is talked about but the words are vague ("my face feels funny"):
+    the classifier resolves it toward safety.
+
+- ``onset`` and ``gradual`` markers, ``others`` (people and stories that are not the
+  patient), ``questions`` (asking about a symptom, not reporting it) and ``pretend`` (double
+  negatives that affirm: "I won't pretend I can feel my foot").
+
+A part and a state pair when they sit in the same sentence within a few tokens (either
+order), or further when the state points back at the part ("... but I can't boss it around").
+The pair then goes through the same context rules as a listed red flag (negation, history,
+hypotheticals, another person, idioms): see classifier.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from service.core.triage.negation import Context, Span, scan_every_start
+from service.core.triage.patterns import Compiled, compile_list
+from service.core.triage.vocab import Language, raw_vocabulary
+
+Onset = Literal["any", "needed", "worse", "doubt"]
+Severity = Literal["emergency", "worse", "doubt"]
+PAIR_WINDOW = 6  # tokens between a part and its state
+BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
+SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
+_POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
+_FIRST_PERSON = frozenset({"i", "yo"})
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Which part families pair with which state kinds, and the onset the pair needs."""
+
+    label: str
+    parts: frozenset[str]
+    states: frozenset[str]
+    onset: Onset
+    gradual_lowers: bool
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """One language's composition vocabulary, compiled."""
+
+    parts: dict[str, Compiled]
+    states: dict[str, Compiled]
+    frames: tuple[Frame, ...]
+    onset: Compiled
+    gradual: Compiled
+    others: Compiled
+    patients: Compiled
+    questions: Compiled
+    pretend: Compiled
+    abilities: Compiled
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A red flag (or a worsening, or a doubt) read from its parts."""
+
+    label: str
+    span: Span
+    parts: tuple[str, ...]  # the words combined, in reading order
+    onset: str
+    severity: Severity
+    literals: frozenset[str]
+    doubtful: bool = False  # vague words, made an emergency only by their onset
+
+    def describe(self) -> str:
+        """'label (part + state + onset)', for reasons and `checkin triage explain`."""
+        pieces = " + ".join(self.parts + ((self.onset,) if self.onset else ()))
+        return f"{self.label} ({pieces})"
+
+
+def _grouped(entries: list[dict[str, Any]], key: str, macros: dict[str, str]) -> dict[str, Compiled]:
+    return {e[key]: compile_list(e["patterns"], macros) for e in entries}
+
+
+@functools.cache
+def grammar(language: Language) -> Grammar:
+    """The compiled composition vocabulary of one language (built once per process)."""
+    raw = raw_vocabulary(language)
+    data: dict[str, Any] = raw["compose"]
+    macros = {**raw["macros"], **data.get("macros", {})}
+    frames = tuple(
+        Frame(
+            f["label"],
+            frozenset(f["parts"]),
+            frozenset(f["states"]),
+            f["onset"],
+            bool(f.get("gradual_lowers", f["onset"] in ("any", "needed"))),
+        )
+        for f in data["frames"]
+    )
+    return Grammar(
+        parts=_grouped(data["parts"], "family", macros),
+        states=_grouped(data["states"], "kind", macros),
+        frames=frames,
+        onset=compile_list(data["onset"], macros),
+        gradual=compile_list(data["gradual"], macros),
+        others=compile_list(data["others"], macros),
+        patients=compile_list(data["patients"], macros),
+        questions=compile_list(data["questions"], macros),
+        pretend=compile_list(data["pretend"], macros),
+        abilities=compile_list(data["abilities"], macros),
+    )
+
+
+def _overlaps(span: Span, others: list[Span]) -> bool:
+    return any(o.first < span.last and span.first < o.last for o in others)
+
+
+class Reading:
+    """The parts, states and markers of one message in one language."""
+
+    def __init__(self, ctx: Context, language: Language) -> None:
+        self.ctx = ctx
+        self.grammar = grammar(language)
+        g, norm = self.grammar, ctx.norm
+        self.parts = {k: scan_every_start(c, norm) for k, c in g.parts.items()}
+        self.states = {k: scan_every_start(c, norm) for k, c in g.states.items()}
+        self.gradual = scan_every_start(g.gradual, norm)
+        # "since last week" is gradual, not an onset.
+        self.onsets = [o for o in scan_every_start(g.onset, norm) if not _overlaps(o, self.gradual)]
+        self.others = scan_every_start(g.others, norm)
+        self.patients = scan_every_start(g.patients, norm)
+        self.questions = scan_every_start(g.questions, norm)
+
+    def text(self, span: Span) -> str:
+        """The words of a span."""
+        return self.ctx.norm.text(span.first, span.last)
+
+    def _paired(self, part: Span, state: Span) -> bool:
+        ctx = self.ctx
+        if part.first < state.last and state.first < part.last:
+            return False
+        if state.first >= part.last:
+            gap = state.first - part.last
+            between = range(part.last, state.first)
+        else:
+            gap = part.first - state.last
+            between = range(state.last, part.first)
+        if gap <= PAIR_WINDOW and not any(ctx.hard[i] for i in between):
+            return True
+        tokens = ctx.tokens[state.first : state.last]
+        pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
+        sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
+        return pointing and gap <= BACK_WINDOW and not sentence_end
+
+    def onset_for(self, span: Span) -> str:
+        """An onset marker anywhere in the message (the time is often a sentence apart)."""
+        for marker in self.onsets:
+            if not (marker.first < span.last and span.first < marker.last):
+                return self.text(marker)
+        return ""
+
+    def gradual_for(self, span: Span) -> str:
+        """A gradual marker in the sentence of a finding ("this week", "anymore")."""
+        for marker in self.gradual:
+            if self.ctx.same_sentence(marker.first, span.first) or self.ctx.same_sentence(
+                marker.first, span.last - 1
+            ):
+                return self.text(marker)
+        return ""
+
+    def compose(self) -> list[Composed]:
+        """Every frame whose part and state pair up, nearest state first for each part."""
+        found: list[Composed] = []
+        for frame in self.grammar.frames:
+            for family in sorted(frame.parts):
+                for part in self.parts.get(family, []):
+                    states = [
+                        (s, kind)
+                        for kind in sorted(frame.states)
+                        for s in self.states.get(kind, [])
+                        if self._paired(part, s)
+                    ]
+                    if not states:
+                        continue
+                    state, kind = min(states, key=lambda sk: abs(sk[0].first - part.first))
+                    found.append(self._build(frame, family, part, state, kind))
+        return found
+
+    def _build(self, frame: Frame, family: str, part: Span, state: Span, kind: str) -> Composed:
+        first, last = min(part.first, state.first), max(part.last, state.last)
+        span = Span(first, last, -1)
+        ordered = sorted((part, state), key=lambda s: s.first)
+        words = tuple(self.text(s) for s in ordered)
+        g = self.grammar
+        literals = g.parts[family].literals[part.index] | g.states[kind].literals[state.index]
+        onset = self.onset_for(span)
+        gradual = self.gradual_for(span) if frame.gradual_lowers else ""
+        severity: Severity
+        # An onset ("since lunch") outweighs a gradual marker ("won't hold it no more").
+        if frame.onset == "any":
+            severity = "worse" if gradual and not onset else "emergency"
+        elif frame.onset == "needed":
+            severity = "emergency" if onset else "worse"
+        elif frame.onset == "worse":
+            severity = "worse"
+        else:
+            severity = "emergency" if onset else "doubt"
+        if severity != "emergency":
+            onset = gradual or ""
+        doubtful = frame.onset == "doubt"
+        return Composed(frame.label, span, words, onset, severity, literals, doubtful)
+
+    def pretended(self) -> list[Composed]:
+        """Double negatives that affirm a loss: "I won't pretend I can feel my foot"."""
+        ctx, g = self.ctx, self.grammar
+        cues = scan_every_start(g.pretend, ctx.norm)
+        if not cues:
+            return []
+        targets = scan_every_start(g.abilities, ctx.norm) + [
+            s for spans in self.parts.values() for s in spans
+        ]
+        found = []
+        for cue in cues:
+            after = [
+                t
+                for t in targets
+                if cue.last <= t.first <= cue.last + SCOPE_WINDOW
+                and ctx.same_sentence(cue.first, t.first)
+            ]
+            if after:
+                target = min(after, key=lambda t: t.first)
+                span = Span(cue.first, target.last, -1)
+                found.append(
+                    Composed(
+                        "a double negative that admits a loss",
+                        span,
+                        (self.text(cue), self.text(target)),
+                        "",
+                        "emergency",
+                        frozenset(ctx.tokens[cue.first : target.last]),
+                    )
+                )
+        return found
+
+    def states_spans(self) -> tuple[Span, ...]:
+        """Every state span: negation words inside them ("won't", "no me") negate nothing."""
+        return tuple(s for spans in self.states.values() for s in spans)
+
+    def body_talk(self) -> list[str]:
+        """Body parts and functions mentioned at all (doubt needs something to doubt)."""
+        return [self.text(s) for spans in self.parts.values() for s in spans]
+
+    def other_person(self, span: Span) -> str:
+        """Someone who is not the patient (or a story) governs the finding, or ''."""
+        ctx = self.ctx
+        for other in self.others:
+            if other.first >= span.first or span.first - other.last > SCOPE_WINDOW:
+                continue
+            if not ctx.same_sentence(other.first, span.first):
+                continue
+            between = ctx.tokens[other.last : span.first]
+            if any(t in _FIRST_PERSON for t in between):
+                continue  # "my neighbour drove me in, I can't feel my leg"
+            if any(
+                p.last < other.first and ctx.same_sentence(p.first, other.first)
+                for p in self.patients
+            ):
+                continue  # "my husband is talking to his brother who passed": the husband
+            return self.text(other)
+        return ""
+
+    def question(self, span: Span) -> str:
+        """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
+        for cue in self.questions:
+            if cue.first < span.first and span.first - cue.last <= SCOPE_WINDOW:
+                if self.ctx.same_sentence(cue.first, span.first):
+                    return self.text(cue)
+        return ""
