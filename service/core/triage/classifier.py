@@ -166,13 +166,15 @@ def _findings(ctx: Context, reading: Reading) -> list[_Finding]:
             finding.severity, finding.review = "worse", True
         elif entry.severity == "doubt":
             finding.severity, finding.review = ("emergency", True) if onset else ("doubt", True)
+        if entry.severity == "doubt" or entry.review:
+            finding.review = True
             finding.text = f"unsure, {entry.label}: {finding.text}" + (f" + {onset}" if onset else "")
         findings.append(finding)
         others = tuple(s for s in spans if s is not span)
         literals = vocab.red_flags.literals[span.index]
         _judge(ctx, reading, finding, literals, entry.kind == "action", others, actions)
     states = reading.states_spans()
-    for composed in reading.compose() + reading.pretended():
+    for composed in reading.compose() + reading.pretended(spans):
         finding = _Finding(composed.describe(), composed.span, "symptom", severity=composed.severity)
         if composed.doubtful:
             finding.review = True

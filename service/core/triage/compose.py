@@ -67,6 +67,7 @@ class Grammar:
     others: Compiled
     patients: Compiled
     questions: Compiled
+    questions_after: Compiled
     pretend: Compiled
     abilities: Compiled
 
@@ -118,6 +119,7 @@ def grammar(language: Language) -> Grammar:
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
         questions=compile_list(data["questions"], macros),
+        questions_after=compile_list(data["questions_after"], macros),
         pretend=compile_list(data["pretend"], macros),
         abilities=compile_list(data["abilities"], macros),
     )
@@ -142,6 +144,7 @@ class Reading:
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
         self.questions = scan_every_start(g.questions, norm)
+        self.questions_after = scan_every_start(g.questions_after, norm)
 
     def text(self, span: Span) -> str:
         """The words of a span."""
@@ -222,14 +225,17 @@ class Reading:
         doubtful = frame.onset == "doubt"
         return Composed(frame.label, span, words, onset, severity, literals, doubtful)
 
-    def pretended(self) -> list[Composed]:
+    def pretended(self, flags: list[Span]) -> list[Composed]:
         """Double negatives that affirm a loss: "I won't pretend I can feel my foot"."""
         ctx, g = self.ctx, self.grammar
         cues = scan_every_start(g.pretend, ctx.norm)
         if not cues:
             return []
-        targets = scan_every_start(g.abilities, ctx.norm) + [
-            s for spans in self.parts.values() for s in spans
+        targets = [
+            *scan_every_start(g.abilities, ctx.norm),
+            *flags,
+            *(s for spans in self.parts.values() for s in spans),
+            *self.states_spans(),
         ]
         found = []
         for cue in cues:
@@ -287,4 +293,7 @@ class Reading:
             if cue.first < span.first and span.first - cue.last <= SCOPE_WINDOW:
                 if self.ctx.same_sentence(cue.first, span.first):
                     return self.text(cue)
+        for cue in self.questions_after:  # "is confusion a side effect of ...?"
+            if cue.first >= span.last and self.ctx.same_sentence(cue.first, span.last - 1):
+                return self.text(cue)
         return ""

@@ -28,6 +28,7 @@ class FlagEntry:
     kind: Literal["symptom", "action"]
     severity: Literal["emergency", "worse", "doubt"] = "emergency"
     gradual_lowers: bool = False  # "double vision when I read" is a worsening, not a flag
+    review: bool = False  # read with doubt ("not like him at all"): staff read it too
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ def vocabulary(language: Language) -> Vocabulary:
             e["kind"],
             e.get("severity", "emergency"),
             bool(e.get("gradual_lowers", False)),
+            bool(e.get("review", False)),
         )
         for e in raw["red_flags"]
     )
