@@ -395,12 +395,15 @@ def _classify(text: str, language: str) -> Triage:
     category, reasons = _decide_status(hits, contrasts, digits)
     if category == "unclear" and others:
         reasons.append(f"number outside the menu: {others[0]}")
-    if worse or doubts:
-        # Doubt resolves toward safety: never below worse, and a person reads it.
+    if worse or (doubts and category == "unclear"):
+        # Doubt resolves toward safety: talk about the body that cannot be read with
+        # confidence is never a silent unclear; it is at least worse, and a person reads it.
         needs_review = True
         if SEVERITY.get(category, 0) < SEVERITY["worse"]:
             category = "worse"
         reasons = worse + doubts + reasons
+    elif doubts:
+        notes.extend(doubts)
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

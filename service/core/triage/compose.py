@@ -162,7 +162,7 @@ class Reading:
             between = range(state.last, part.first)
         if gap <= PAIR_WINDOW and not any(ctx.hard[i] for i in between):
             return True
-        tokens = ctx.tokens[state.first : state.last]
+        tokens = ctx.tokens[state.first : state.last + 2]  # "can't boss it around"
         pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
         sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
         return pointing and gap <= BACK_WINDOW and not sentence_end
@@ -215,7 +215,8 @@ class Reading:
         if frame.onset == "any":
             severity = "worse" if gradual and not onset else "emergency"
         elif frame.onset == "needed":
-            severity = "emergency" if onset else "worse"
+            # "legs weaker" alone is for the status words; a person reads it if nothing else is.
+            severity = "emergency" if onset else "doubt"
         elif frame.onset == "worse":
             severity = "worse"
         else:
