@@ -162,7 +162,8 @@ class Reading:
             between = range(state.last, part.first)
         if gap <= PAIR_WINDOW and not any(ctx.hard[i] for i in between):
             return True
-        tokens = ctx.tokens[state.first : state.last + 2]  # "can't boss it around"
+        # "... but I can't boss it around", "... but it comes out wrong"
+        tokens = ctx.tokens[max(state.first - 1, 0) : state.last + 2]
         pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
         sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
         return pointing and gap <= BACK_WINDOW and not sentence_end
