@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from service.core.triage.compose import Reading
+from service.core.triage.findings import Finding, read_findings
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
     Context,
-    Span,
     scan,
-    scan_every_start,
 )
 from service.core.triage.normalise import normalise
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
@@ -47,7 +46,6 @@ Category = Literal["emergency", "worse", "same", "better", "unclear"]
 MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
 SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
-_ANYMORE = frozenset({"no more", "not anymore", "ya no", "no mas"})
 
 
 @dataclass(frozen=True)
@@ -62,17 +60,6 @@ class Triage:
 
 
 @dataclass
-class _Finding:
-    text: str
-    span: Span
-    kind: str
-    state: str = "affirmed"  # or negated, conditional, history, chronic, other, idiom
-    review: bool = False
-    detail: str = ""
-    severity: str = "emergency"  # or "worse" (staff read it) or "doubt"
-
-
-@dataclass
 class _StatusHit:
     category: Category
     strong: bool
@@ -83,7 +70,7 @@ class _StatusHit:
 @dataclass
 class _LanguageResult:
     language: Language
-    findings: list[_Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     status: list[_StatusHit] = field(default_factory=list)
     opt_out: list[str] = field(default_factory=list)
     hints: int = 0
@@ -94,95 +81,6 @@ class _LanguageResult:
 def _stored_language(language: object) -> Language:
     code = str(language or "").strip().lower()[:2]
     return "es" if code == "es" else "en"
-
-
-def _judge(
-    ctx: Context,
-    reading: Reading,
-    finding: _Finding,
-    literals: frozenset[str],
-    action: bool,
-    others: tuple[Span, ...],
-    actions: list[Span],
-    composed: bool = False,
-) -> None:
-    """Give a finding the state its context gives it (idiom, other, negated, ...)."""
-    span = finding.span
-    trap = ctx.overlapping(ctx.traps, span)
-    # A composed finding judges degree ("can't hold a cup as long") by its own onset rules.
-    if trap is not None and composed and ctx.vocab.trap_entries[trap.index].implies:
-        trap = None
-    if trap is not None:
-        trap_entry = ctx.vocab.trap_entries[trap.index]
-        finding.state, finding.review = "idiom", trap_entry.review
-        finding.detail = ctx.norm.text(trap.first, trap.last)
-        return
-    if ctx.other_subject(span):
-        finding.state = "other"
-        return
-    person = reading.other_person(span)
-    if person:
-        # Someone else's symptom: staff read it, the answer carries the emergency line.
-        finding.state, finding.review, finding.detail = "person", True, person
-        return
-    inherent = ctx.inherent_negation(span, literals)
-    cue = ctx.gap_negated(span, literals) or ctx.post_negated(span.last)
-    if inherent and cue in _ANYMORE:
-        cue = ""  # "won't hold my cup no more": dialect for "anymore", not a denial
-    if not cue and not inherent:
-        cue = ctx.pre_negated(span.first, exclude=others)
-    if cue:
-        finding.state, finding.review, finding.detail = "negated", True, cue
-        return
-    question = reading.question(span)
-    if question:
-        finding.state, finding.review, finding.detail = "question", not action, question
-        return
-    if ctx.conditional(span, action, actions):
-        finding.state, finding.review = "conditional", not action
-        return
-    history = ctx.history(span)
-    if history:
-        finding.state, finding.review = "history", history == "recent"
-        return
-    chronic = ctx.chronic_marker(span)
-    if chronic:
-        finding.state, finding.review, finding.detail = "chronic", True, chronic
-
-
-def _findings(ctx: Context, reading: Reading) -> list[_Finding]:
-    """Red flags in one language, listed or composed, each with the state its context gives."""
-    vocab = ctx.vocab
-    spans = scan_every_start(vocab.red_flags, ctx.norm)
-    actions = [s for s in spans if vocab.red_flag_entries[s.index].kind == "action"]
-    findings = []
-    for span in spans:
-        entry = vocab.red_flag_entries[span.index]
-        finding = _Finding(ctx.norm.text(span.first, span.last), span, entry.kind)
-        onset = reading.onset_for(span)
-        if entry.severity == "worse" or (
-            entry.gradual_lowers and reading.gradual_for(span) and not onset
-        ):
-            finding.severity, finding.review = "worse", True
-        elif entry.severity == "doubt":
-            finding.severity, finding.review = ("emergency", True) if onset else ("doubt", True)
-        if entry.severity == "doubt" or entry.review:
-            finding.review = True
-            finding.text = f"unsure, {entry.label}: {finding.text}" + (f" + {onset}" if onset else "")
-        findings.append(finding)
-        others = tuple(s for s in spans if s is not span)
-        literals = vocab.red_flags.literals[span.index]
-        _judge(ctx, reading, finding, literals, entry.kind == "action", others, actions)
-    states = reading.states_spans()
-    for composed in reading.compose() + reading.pretended(spans):
-        finding = _Finding(composed.describe(), composed.span, "symptom", severity=composed.severity)
-        if composed.doubtful:
-            finding.review = True
-            finding.text = f"unsure, {finding.text}"
-        findings.append(finding)
-        exclude = tuple(spans) + states
-        _judge(ctx, reading, finding, composed.literals, False, exclude, actions, composed=True)
-    return findings
 
 
 def _status(ctx: Context) -> list[_StatusHit]:
@@ -223,7 +121,7 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     ctx = Context(norm, vocab)
     reading = Reading(ctx, language)
     result = _LanguageResult(language)
-    result.findings = _findings(ctx, reading)
+    result.findings = read_findings(ctx, reading)
     result.body = reading.body_talk()
     result.status = _status(ctx)
     for span in scan(vocab.opt_out, norm):

@@ -53,6 +53,7 @@ class Frame:
     states: frozenset[str]
     onset: Onset
     gradual_lowers: bool
+    window: int  # tokens allowed between the part and its state
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ class Composed:
         return f"{self.label} ({pieces})"
 
 
-def _grouped(entries: list[dict[str, Any]], key: str, macros: dict[str, str]) -> dict[str, Compiled]:
+def _grouped(
+    entries: list[dict[str, Any]], key: str, macros: dict[str, str]
+) -> dict[str, Compiled]:
     return {e[key]: compile_list(e["patterns"], macros) for e in entries}
 
 
@@ -107,6 +110,7 @@ def grammar(language: Language) -> Grammar:
             frozenset(f["states"]),
             f["onset"],
             bool(f.get("gradual_lowers", f["onset"] in ("any", "needed"))),
+            int(f.get("window", PAIR_WINDOW)),
         )
         for f in data["frames"]
     )
@@ -150,7 +154,7 @@ class Reading:
         """The words of a span."""
         return self.ctx.norm.text(span.first, span.last)
 
-    def _paired(self, part: Span, state: Span) -> bool:
+    def _paired(self, part: Span, state: Span, window: int) -> bool:
         ctx = self.ctx
         if part.first < state.last and state.first < part.last:
             return False
@@ -160,13 +164,13 @@ class Reading:
         else:
             gap = part.first - state.last
             between = range(state.last, part.first)
-        if gap <= PAIR_WINDOW and not any(ctx.hard[i] for i in between):
+        if gap <= window and not any(ctx.hard[i] for i in between):
             return True
         # "... but I can't boss it around", "... but it comes out wrong"
         tokens = ctx.tokens[max(state.first - 1, 0) : state.last + 2]
         pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
         sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
-        return pointing and gap <= BACK_WINDOW and not sentence_end
+        return pointing and window >= PAIR_WINDOW and gap <= BACK_WINDOW and not sentence_end
 
     def onset_for(self, span: Span) -> str:
         """An onset marker anywhere in the message (the time is often a sentence apart)."""
@@ -194,7 +198,7 @@ class Reading:
                         (s, kind)
                         for kind in sorted(frame.states)
                         for s in self.states.get(kind, [])
-                        if self._paired(part, s)
+                        if self._paired(part, s, frame.window)
                     ]
                     if not states:
                         continue
@@ -292,9 +296,9 @@ class Reading:
     def question(self, span: Span) -> str:
         """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
         for cue in self.questions:
-            if cue.first < span.first and span.first - cue.last <= SCOPE_WINDOW:
-                if self.ctx.same_sentence(cue.first, span.first):
-                    return self.text(cue)
+            near = cue.first < span.first and span.first - cue.last <= SCOPE_WINDOW
+            if near and self.ctx.same_sentence(cue.first, span.first):
+                return self.text(cue)
         for cue in self.questions_after:  # "is confusion a side effect of ...?"
             if cue.first >= span.last and self.ctx.same_sentence(cue.first, span.last - 1):
                 return self.text(cue)
