@@ -203,7 +203,9 @@ class Reading:
                     if not states:
                         continue
                     state, kind = min(states, key=lambda sk: abs(sk[0].first - part.first))
-                    found.append(self._build(frame, family, part, state, kind))
+                    composed = self._build(frame, family, part, state, kind)
+                    if all(c.span != composed.span for c in found):  # first frame wins
+                        found.append(composed)
         return found
 
     def _build(self, frame: Frame, family: str, part: Span, state: Span, kind: str) -> Composed:
@@ -228,7 +230,7 @@ class Reading:
             severity = "emergency" if onset else "doubt"
         if severity != "emergency":
             onset = gradual or ""
-        doubtful = frame.onset == "doubt"
+        doubtful = frame.onset == "doubt" or kind == "odd"  # vague words: staff read them
         return Composed(frame.label, span, words, onset, severity, literals, doubtful)
 
     def pretended(self, flags: list[Span]) -> list[Composed]:

@@ -103,9 +103,9 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
             finding.severity, finding.review = ("emergency", True) if onset else ("doubt", True)
         if entry.severity == "doubt" or entry.review:
             finding.review = True
-            finding.text = f"unsure, {entry.label}: {finding.text}" + (
-                f" + {onset}" if onset else ""
-            )
+            finding.text = f"{entry.label}: {finding.text}" + (f" + {onset}" if onset else "")
+            if finding.severity == "emergency":
+                finding.text = f"unsure but sudden, {finding.text}"
         findings.append(finding)
         others = tuple(s for s in spans if s is not span)
         literals = vocab.red_flags.literals[span.index]
@@ -115,7 +115,8 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
         finding = Finding(composed.describe(), composed.span, "symptom", severity=composed.severity)
         if composed.doubtful:
             finding.review = True
-            finding.text = f"unsure, {finding.text}"
+            if composed.severity == "emergency":
+                finding.text = f"unsure but sudden, {finding.text}"
         findings.append(finding)
         exclude = tuple(spans) + states
         _judge(ctx, reading, finding, composed.literals, False, exclude, actions, composed=True)
