@@ -39,6 +39,8 @@ _CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _TOKEN = re.compile(r"[^\W_]+|[.,;:!?/&=-]")
+# "2pm", "10min", "3hrs": a number glued to its unit is two words ("since 2 pm").
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=(?:am|pm|min|mins|hr|hrs|h|oclock|ish|hs|hora|horas)\b)")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _PUNCT = frozenset(".,;:!?/&=-")
@@ -88,6 +90,7 @@ def _base_tokens(text: str) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKC", text)
     text = _LINE_BREAKS.sub(" . ", text)
     text = _CONTROL.sub(" ", text).casefold().translate(_APOSTROPHES)
+    text = _GLUED_UNIT.sub(" ", text)
     if "'" in text:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)
