@@ -301,7 +301,8 @@ def _classify(text: str, language: str) -> Triage:
             category = "worse"
         reasons = worse + doubts + reasons
     elif doubts:
-        notes.extend(doubts)
+        # The status words decided ("legs weak, same as yesterday"): the doubt is only noted.
+        notes.extend(d.replace("unsure: ", "also read: ", 1) for d in doubts)
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

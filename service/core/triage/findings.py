@@ -44,8 +44,10 @@ def _judge(
     """Give a finding the state its context gives it (idiom, other, negated, ...)."""
     span = finding.span
     trap = ctx.overlapping(ctx.traps, span)
-    # A composed finding judges degree ("can't hold a cup as long") by its own onset rules.
-    if trap is not None and composed and ctx.vocab.trap_entries[trap.index].implies:
+    # A degree phrase ("can't hold a cup") is a worsening, unless it began at a time
+    # ("since 10"); a composed finding judges degree by its own onset rules.
+    degree = trap is not None and ctx.vocab.trap_entries[trap.index].implies is not None
+    if degree and (composed or reading.onset_for(span)):
         trap = None
     if trap is not None:
         trap_entry = ctx.vocab.trap_entries[trap.index]
