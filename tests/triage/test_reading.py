@@ -163,6 +163,13 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("my sister says my speech is slurred", E),
+    ("I cant hold a pen since 10", E),
+    ("no puedo agarrar la taza desde hace rato", S),
+    ("my left arm is lazy since lunch", E),
+    ("this came on at 5, my hand is weak", E),
+    ("se le voltearon los ojos", S),
+    ("habla chistoso desde la comida", S),
     ("i went to grab the remote and my hand just wouldnt listen", E),
     ("her left hand is curled up and she cant open it", E),
     ("my foot keeps catching on the floor and wont lift, since this morning", E),
@@ -245,6 +252,14 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("sprained my ankle, cant put weight on it", E),
+    ("my arm is asleep from lying on it", E),
+    ("I cant find the words to thank you", E),
+    ("the bill is not making any sense", E),
+    ("hurt my shoulder, cant lift my arm", E),
+    ("I cant hold a pen", E),
+    ("dead on my feet, 2", E),
+    ("numb to the news at this point, same", E),
     ("my legs are weak as usual", E),
     ("a bit weaker than yesterday", E),
     ("legs heavy by evening like always", E),

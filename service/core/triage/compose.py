@@ -41,7 +41,9 @@ PAIR_WINDOW = 6  # tokens between a part and its state
 BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
 SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
 _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
-_FIRST_PERSON = frozenset({"i", "yo"})
+# The patient's own voice between another person and the finding ("my sister says MY speech
+# is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
+_FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 
 
 @dataclass(frozen=True)
