@@ -113,6 +113,11 @@ def _map_token(language: Language, token: str) -> tuple[str, ...]:
     if not folded:
         return ()
     folded = _unelongate(folded, vocab)
+    if folded not in vocab.shorthand and folded not in vocab.lexicon and folded.endswith("in"):
+        # A dropped "g" ("slurrin", "breathin"), when the vocabulary knows the -ing word.
+        full = folded + "g"
+        if full in vocab.shorthand or full in vocab.lexicon:
+            folded = full
     return tuple(vocab.shorthand.get(folded, folded).split())
 
 
