@@ -163,6 +163,7 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("my neighbor found me on the floor", E),
     ("mi viejo no puede mover el lado derecho desde que se levantó", S),
     ("a mi mamá se le cayó la cara de un lado", S),
     ("se me entumió la mano y la cara hace media hora", S),
@@ -311,6 +312,9 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("my jaw hangs open when I chew", E),
+    ("se me cae la quijada al masticar", S),
+    ("the lady next to me at bingo collapsed", E),
     ("mi comadre se desmayó en la fiesta", S),
     ("en la película el señor no podía hablar", S),
     ("qué hago si se me duerme la cara?", S),

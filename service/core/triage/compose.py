@@ -44,6 +44,7 @@ _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
 # The patient's own voice between another person and the finding ("my sister says MY speech
 # is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
 _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
+_ME = frozenset({"me", "i", "my", "mi", "yo"})
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,8 @@ class Reading:
             between = ctx.tokens[other.last : span.first]
             if any(t in _FIRST_PERSON for t in between):
                 continue  # "my neighbour drove me in, I can't feel my leg"
+            if any(t in _ME for t in ctx.tokens[span.first : span.last]):
+                continue  # "my neighbour found me on the floor"
             if any(
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
