@@ -400,3 +400,67 @@ def test_more_paraphrases_are_emergencies(text: str, language: str) -> None:
 @pytest.mark.parametrize(("text", "language"), MORE_CALM)
 def test_more_calm_replies_are_not_emergencies(text: str, language: str) -> None:
     assert classify(text, language).category != "emergency", classify(text, language)
+
+
+# Ordinary answers to the check-in, in words the status vocabulary must know.
+PLAIN_REPLIES: list[tuple[str, str, str]] = [
+    ("about the same as yesterday", E, "same"),
+    ("no change really", E, "same"),
+    ("same ol same ol", E, "same"),
+    ("eh, same", E, "same"),
+    ("2 i guess", E, "same"),
+    ("nothing different", E, "same"),
+    ("still weak, no better no worse", E, "same"),
+    ("holding steady", E, "same"),
+    ("a little better today", E, "better"),
+    ("stronger today!", E, "better"),
+    ("much improved", E, "better"),
+    ("1!! feeling good", E, "better"),
+    ("good day, got out of bed easy", E, "better"),
+    ("better, thanks for checking", E, "better"),
+    ("improving slowly", E, "better"),
+    ("worse today", E, "worse"),
+    ("3. weaker", E, "worse"),
+    ("not so good today", E, "worse"),
+    ("rough day, legs weak", E, "worse"),
+    ("having a hard time getting up from chairs", E, "worse"),
+    ("more tired than usual", E, "worse"),
+    ("weak and wobbly", E, "worse"),
+    ("went downhill", E, "worse"),
+    ("ok", E, "unclear"),
+    ("who is this?", E, "unclear"),
+    ("can you call me back", E, "unclear"),
+    ("what time is my appointment", E, "unclear"),
+    ("thank you", E, "unclear"),
+    ("👍", E, "unclear"),
+    ("I'll answer later", E, "unclear"),
+    ("need a refill on my meds", E, "unclear"),
+    ("igual que ayer", S, "same"),
+    ("sin cambios", S, "same"),
+    ("ahí va, igual", S, "same"),
+    ("2 igual", S, "same"),
+    ("sigo igualito", S, "same"),
+    ("ni mejor ni peor", S, "same"),
+    ("mejor gracias a Dios", S, "better"),
+    ("un poquito mejor", S, "better"),
+    ("ya me siento más fuerte", S, "better"),
+    ("1 mejor", S, "better"),
+    ("bien, mejorando", S, "better"),
+    ("peor", S, "worse"),
+    ("más débil hoy", S, "worse"),
+    ("3, más cansada", S, "worse"),
+    ("no muy bien, me cuesta caminar", S, "worse"),
+    ("mal, sin fuerzas", S, "worse"),
+    ("las piernas más flojas", S, "worse"),
+    ("ok gracias", S, "unclear"),
+    ("quién habla?", S, "unclear"),
+    ("me puede llamar", S, "unclear"),
+    ("a qué hora es mi cita", S, "unclear"),
+    ("bendiciones", S, "unclear"),
+    ("necesito mi receta", S, "unclear"),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), PLAIN_REPLIES)
+def test_plain_replies(text: str, language: str, expected: str) -> None:
+    assert classify(text, language).category == expected, classify(text, language)
