@@ -163,6 +163,11 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("i cant breahte", E),
+    ("cant swalow", E),
+    ("he is unresponsve", E),
+    ("no puedo respriar", S),
+    ("la cara chuecca", S),
     ("my neighbor found me on the floor", E),
     ("mi viejo no puede mover el lado derecho desde que se levantó", S),
     ("a mi mamá se le cayó la cara de un lado", S),
@@ -312,6 +317,9 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("i painted the fence, 2", E),
+    ("i stroked the cat, same", E),
+    ("things are changing, better", E),
     ("my jaw hangs open when I chew", E),
     ("se me cae la quijada al masticar", S),
     ("the lady next to me at bingo collapsed", E),

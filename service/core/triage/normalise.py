@@ -72,6 +72,31 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _one_slip(token: str, targets: frozenset[str]) -> str:
+    """The one key word ``token`` is a letter away from (dropped, doubled or swapped), or ''.
+
+    Only for longer words, and only toward the language's ``typo_targets`` ("breahte",
+    "swalow", "paralized"), so that ordinary words are never bent into symptoms.
+    """
+    if len(token) < 5 or not targets:
+        return ""
+    found = set()
+    for i in range(len(token)):
+        dropped = token[:i] + token[i + 1 :]  # a letter too many
+        if dropped in targets:
+            found.add(dropped)
+        if i + 1 < len(token):
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+            if swapped in targets:
+                found.add(swapped)
+    for target in targets:  # a letter missing
+        if len(target) == len(token) + 1 and any(
+            target[:i] + target[i + 1 :] == token for i in range(len(target))
+        ):
+            found.add(target)
+    return found.pop() if len(found) == 1 else ""
+
+
 def _unelongate(token: str, vocab: Vocabulary) -> str:
     """Squeeze runs of 3+ letters, preferring the spelling the vocabulary knows."""
     if not _ELONGATED.search(token):
@@ -118,6 +143,8 @@ def _map_token(language: Language, token: str) -> tuple[str, ...]:
         full = folded + "g"
         if full in vocab.shorthand or full in vocab.lexicon:
             folded = full
+    if folded not in vocab.shorthand and folded not in vocab.lexicon:
+        folded = _one_slip(folded, vocab.typo_targets) or folded
     return tuple(vocab.shorthand.get(folded, folded).split())
 
 

@@ -60,6 +60,7 @@ class Vocabulary:
     symbol_map: dict[str, str]
     symbols: re.Pattern[str] | None
     lexicon: frozenset[str]
+    typo_targets: frozenset[str]  # key words a one-letter slip is corrected to
     red_flags: Compiled
     red_flag_entries: tuple[FlagEntry, ...]
     traps: Compiled
@@ -158,6 +159,7 @@ def vocabulary(language: Language) -> Vocabulary:
         symbol_map=symbol_map,
         symbols=re.compile("|".join(map(re.escape, symbol_map))) if symbol_map else None,
         lexicon=frozenset(lexicon),
+        typo_targets=_words(raw.get("typo_targets", [])),
         red_flags=red_flags,
         red_flag_entries=tuple(flag_entries[i] for i in flag_owner),
         traps=traps,
