@@ -37,7 +37,7 @@ from service.core.triage.vocab import Language, raw_vocabulary
 
 Onset = Literal["any", "needed", "worse", "doubt"]
 Severity = Literal["emergency", "worse", "doubt"]
-PAIR_WINDOW = 6  # tokens between a part and its state
+PAIR_WINDOW = 8  # tokens between a part and its state
 BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
 SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
 _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})

@@ -29,6 +29,7 @@ PRE_WINDOW_AFTER_COMMA = 3
 POST_WINDOW = 4
 STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
+_STATED = frozenset({"is", "es", "era", "estamos"})
 CONTRASTS = frozenset(
     {"but", "however", "although", "though", "yet", "pero", "aunque", "sinembargo", "sino"}
 )
@@ -328,6 +329,8 @@ class Context:
                 return "distant"
         for kind, markers in (("distant", self.history_distant), ("recent", self.history_recent)):
             for marker in markers:
+                if marker.first > 0 and self.tokens[marker.first - 1] in _STATED:
+                    continue  # "thinks it is 1970" is what he believes, not when it happened
                 after = span.last <= marker.first < span.last + CONTEXT_WINDOW
                 if after and self.same_sentence(marker.first, span.first):
                     return kind
