@@ -160,7 +160,10 @@ class Reading:
     def _paired(self, part: Span, state: Span, window: int) -> bool:
         ctx = self.ctx
         if part.first < state.last and state.first < part.last:
-            return False
+            # "can't get water down": the part inside the state's gap counts; a mere overlap
+            # ("cannot swallow" as both) does not.
+            inside = state.first < part.first and part.last < state.last
+            return inside
         if state.first >= part.last:
             gap = state.first - part.last
             between = range(part.last, state.first)
@@ -170,7 +173,7 @@ class Reading:
         if gap <= window and not any(ctx.hard[i] for i in between):
             return True
         # "... but I can't boss it around", "... but it comes out wrong"
-        tokens = ctx.tokens[max(state.first - 1, 0) : state.last + 2]
+        tokens = ctx.tokens[max(state.first - 2, 0) : state.last + 2]
         pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
         sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
         return pointing and window >= PAIR_WINDOW and gap <= BACK_WINDOW and not sentence_end

@@ -29,7 +29,9 @@ PRE_WINDOW_AFTER_COMMA = 3
 POST_WINDOW = 4
 STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
-_STATED = frozenset({"is", "es", "era", "estamos"})
+_STATED = frozenset(
+    {"is", "es", "era", "estamos", "died", "passed", "retired", "murio", "fallecio", "jubilo"}
+)
 CONTRASTS = frozenset(
     {"but", "however", "although", "though", "yet", "pero", "aunque", "sinembargo", "sino"}
 )
@@ -329,8 +331,11 @@ class Context:
                 return "distant"
         for kind, markers in (("distant", self.history_distant), ("recent", self.history_recent)):
             for marker in markers:
-                if marker.first > 0 and self.tokens[marker.first - 1] in _STATED:
-                    continue  # "thinks it is 1970" is what he believes, not when it happened
+                before = self.tokens[max(marker.first - 2, 0) : marker.first]
+                if any(t in _STATED for t in before):
+                    # "thinks it is 1970", "his mom who died 30 years ago": what the
+                    # patient believes or who they ask for, not when the symptom happened.
+                    continue
                 after = span.last <= marker.first < span.last + CONTEXT_WINDOW
                 if after and self.same_sentence(marker.first, span.first):
                     return kind
