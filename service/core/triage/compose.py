@@ -70,6 +70,7 @@ class Grammar:
     gradual: Compiled
     others: Compiled
     patients: Compiled
+    cared_for: Compiled
     questions: Compiled
     questions_after: Compiled
     pretend: Compiled
@@ -125,6 +126,7 @@ def grammar(language: Language) -> Grammar:
         gradual=compile_list(data["gradual"], macros),
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
+        cared_for=compile_list(data["cared_for"], macros),
         questions=compile_list(data["questions"], macros),
         questions_after=compile_list(data["questions_after"], macros),
         pretend=compile_list(data["pretend"], macros),
@@ -150,6 +152,7 @@ class Reading:
         self.onsets = [o for o in scan_every_start(g.onset, norm) if not _overlaps(o, self.gradual)]
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
+        self.cared_for = scan_every_start(g.cared_for, norm)
         self.questions = scan_every_start(g.questions, norm)
         self.questions_after = scan_every_start(g.questions_after, norm)
 
@@ -300,6 +303,8 @@ class Reading:
                 for p in self.patients
             ):
                 continue  # "my husband is talking to his brother who passed": the husband
+            if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
+                continue  # "my mother in law who lives with us is slurring"
             return self.text(other)
         return ""
 
