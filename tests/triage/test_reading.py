@@ -174,11 +174,13 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("cant breath good", E),
     ("my moms face is dropping on the left", E),
     (
-        "hi its janet, my husband bob is acting strange and cant lift his coffee cup, started at breakfast",
+        "hi its janet, my husband bob is acting strange and cant lift his coffee cup, "
+        "started at breakfast",
         E,
     ),
     (
-        "I don't want to be a bother but I think something happened, my left hand doesn't feel like mine and my words are off",
+        "I don't want to be a bother but I think something happened, my left hand doesn't "
+        "feel like mine and my words are off",
         E,
     ),
     ("we were at dinner and dad suddenly couldnt say what he wanted, just sounds", E),
