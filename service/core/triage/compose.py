@@ -298,6 +298,8 @@ class Reading:
                 continue  # "my neighbour drove me in, I can't feel my leg"
             if any(t in _ME for t in ctx.tokens[span.first : span.last]):
                 continue  # "my neighbour found me on the floor"
+            if _overlaps(span, self.patients):
+                continue  # "our daughter found dad on the floor"
             if any(
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
@@ -311,7 +313,9 @@ class Reading:
     def question(self, span: Span) -> str:
         """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
         for cue in self.questions:
-            near = cue.first < span.first and span.first - cue.last <= SCOPE_WINDOW
+            # Before the finding, or inside a composed one ("said watch for slurred").
+            near = cue.first < span.last and span.first - cue.last <= SCOPE_WINDOW
+            near = near and not (cue.first <= span.first < cue.last)
             if near and self.ctx.same_sentence(cue.first, span.first):
                 return self.text(cue)
         for cue in self.questions_after:  # "is confusion a side effect of ...?"
