@@ -29,6 +29,9 @@ PRE_WINDOW_AFTER_COMMA = 3
 POST_WINDOW = 4
 STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
+_HABIT = frozenset(
+    {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
+)
 _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "passed", "retired", "murio", "fallecio", "jubilo"}
 )
@@ -348,6 +351,8 @@ class Context:
         if self.recent(span):
             return ""
         for marker in self.chronic:
+            if any(t in _HABIT for t in self.tokens[max(marker.first - 3, 0) : marker.first]):
+                continue  # "lost in the store he's been going to for years": the store's years
             if self.same_clause(marker.first, span.first) or self.same_clause(
                 marker.first, span.last - 1
             ):

@@ -138,7 +138,8 @@ def _map_token(language: Language, token: str) -> tuple[str, ...]:
     if not folded:
         return ()
     folded = _unelongate(folded, vocab)
-    if folded not in vocab.shorthand and folded not in vocab.lexicon and folded.endswith("in"):
+    unknown = folded not in vocab.shorthand and folded not in vocab.lexicon
+    if unknown and len(folded) >= 6 and folded.endswith("in"):  # not "thin" -> "thing"
         # A dropped "g" ("slurrin", "breathin"), when the vocabulary knows the -ing word.
         full = folded + "g"
         if full in vocab.shorthand or full in vocab.lexicon:
