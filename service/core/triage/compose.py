@@ -71,6 +71,7 @@ class Grammar:
     others: Compiled
     patients: Compiled
     cared_for: Compiled
+    writing: Compiled
     questions: Compiled
     questions_after: Compiled
     pretend: Compiled
@@ -88,6 +89,7 @@ class Composed:
     severity: Severity
     literals: frozenset[str]
     doubtful: bool = False  # vague words, made an emergency only by their onset
+    speech: bool = False  # about speaking or understanding (typing slips excuse it)
 
     def describe(self) -> str:
         """'label (part + state + onset)', for reasons and `checkin triage explain`."""
@@ -127,6 +129,7 @@ def grammar(language: Language) -> Grammar:
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
         cared_for=compile_list(data["cared_for"], macros),
+        writing=compile_list(data["writing"], macros),
         questions=compile_list(data["questions"], macros),
         questions_after=compile_list(data["questions_after"], macros),
         pretend=compile_list(data["pretend"], macros),
@@ -153,6 +156,7 @@ class Reading:
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
         self.cared_for = scan_every_start(g.cared_for, norm)
+        self.writing = scan_every_start(g.writing, norm)
         self.questions = scan_every_start(g.questions, norm)
         self.questions_after = scan_every_start(g.questions_after, norm)
 
@@ -240,7 +244,8 @@ class Reading:
         if severity != "emergency":
             onset = gradual or ""
         doubtful = frame.onset == "doubt" or kind == "odd"  # vague words: staff read them
-        return Composed(frame.label, span, words, onset, severity, literals, doubtful)
+        speech = family in ("speech", "understanding")
+        return Composed(frame.label, span, words, onset, severity, literals, doubtful, speech)
 
     def pretended(self, flags: list[Span]) -> list[Composed]:
         """Double negatives that affirm a loss: "I won't pretend I can feel my foot"."""
@@ -308,6 +313,13 @@ class Reading:
             if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
                 continue  # "my mother in law who lives with us is slurring"
             return self.text(other)
+        return ""
+
+    def about_writing(self, span: Span) -> str:
+        """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
+        for marker in self.writing:
+            if self.ctx.same_sentence(marker.first, span.first):
+                return self.text(marker)
         return ""
 
     def question(self, span: Span) -> str:

@@ -40,9 +40,14 @@ def _judge(
     others: tuple[Span, ...],
     actions: list[Span],
     composed: bool = False,
+    speech: bool = False,
 ) -> None:
     """Give a finding the state its context gives it (idiom, other, negated, ...)."""
     span = finding.span
+    typing = reading.about_writing(span) if speech else ""
+    if typing:
+        finding.state, finding.detail = "idiom", typing
+        return
     trap = ctx.overlapping(ctx.traps, span)
     # A degree phrase ("can't hold a cup") is a worsening, unless it began at a time
     # ("since 10"); a composed finding judges degree by its own onset rules.
@@ -111,7 +116,9 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
         findings.append(finding)
         others = tuple(s for s in spans if s is not span)
         literals = vocab.red_flags.literals[span.index]
-        _judge(ctx, reading, finding, literals, entry.kind == "action", others, actions)
+        action = entry.kind == "action"
+        speech = entry.writing_excuses
+        _judge(ctx, reading, finding, literals, action, others, actions, speech=speech)
     states = reading.states_spans()
     for composed in reading.compose() + reading.pretended(spans):
         finding = Finding(composed.describe(), composed.span, "symptom", severity=composed.severity)
@@ -121,5 +128,15 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
                 finding.text = f"unsure but sudden, {finding.text}"
         findings.append(finding)
         exclude = tuple(spans) + states
-        _judge(ctx, reading, finding, composed.literals, False, exclude, actions, composed=True)
+        _judge(
+            ctx,
+            reading,
+            finding,
+            composed.literals,
+            False,
+            exclude,
+            actions,
+            composed=True,
+            speech=composed.speech,
+        )
     return findings

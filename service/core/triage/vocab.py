@@ -29,6 +29,7 @@ class FlagEntry:
     severity: Literal["emergency", "worse", "doubt"] = "emergency"
     gradual_lowers: bool = False  # "double vision when I read" is a worsening, not a flag
     review: bool = False  # read with doubt ("not like him at all"): staff read it too
+    writing_excuses: bool = False  # "my texts are gibberish" is about typing, not speech
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def vocabulary(language: Language) -> Vocabulary:
             e.get("severity", "emergency"),
             bool(e.get("gradual_lowers", False)),
             bool(e.get("review", False)),
+            bool(e.get("writing_excuses", False)),
         )
         for e in raw["red_flags"]
     )
