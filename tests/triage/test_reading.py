@@ -163,6 +163,7 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("my leg gave out twice in the last hour and now I cant lift it", E),
     ("creo que le está dando una embolia", S),
     ("tengo la cara entumida", S),
     ("mi mamá se desmayó", S),
@@ -567,6 +568,8 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("3. legs gave out on me twice today", E),
+    ("my knee gave out a few times this week", E),
     ("y si me da un derrame?", S),
     ("qué pasa si me desmayo?", S),
     ("si llegara a desmayarme, a quién llamo?", S),
