@@ -121,7 +121,12 @@ def test_someone_elses_red_flag_is_read_by_staff() -> None:
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("my face feels funny", E), ("my hand feels weird", E), ("siento la mano rara", S)],
+    [
+        ("my face feels funny", E),
+        ("my hand feels weird", E),
+        ("siento la mano rara", S),
+        ("my arm is bothering me", E),
+    ],
 )
 def test_doubt_is_worse_with_review_and_escalates_without_paging(text: str, language: str) -> None:
     result = classify(text, language)
@@ -145,6 +150,9 @@ def test_doubt_is_worse_with_review_and_escalates_without_paging(text: str, lang
         ("my face feels funny since 10 minutes ago", E),
         ("grandpa is not himself at all, started after his nap", E),
         ("siento la mano rara desde hace un rato", S),
+        ("my arm is doing something strange since lunch", E),
+        ("his leg started acting up an hour ago", E),
+        ("mi mano hace cosas desde hace rato", S),
     ],
 )
 def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str) -> None:
@@ -607,6 +615,12 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("my hands are cold", E),
+    ("my face is red from the sun", E),
+    ("i need a new arm brace", E),
+    ("breathing class was fun", E),
+    ("my chest xray came back clear", E),
+    ("hand surgery went well", E),
     ("3. legs gave out on me twice today", E),
     ("my knee gave out a few times this week", E),
     ("y si me da un derrame?", S),
@@ -929,3 +943,12 @@ PLAIN_REPLIES: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(("text", "language", "expected"), PLAIN_REPLIES)
 def test_plain_replies(text: str, language: str, expected: str) -> None:
     assert classify(text, language).category == expected, classify(text, language)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my hands are cold", "hand surgery went well", "hold my breath waiting for results lol"],
+)
+def test_body_talk_read_with_confidence_stays_unclear(text: str) -> None:
+    result = classify(text)
+    assert (result.category, result.needs_review) == ("unclear", False), result

@@ -76,6 +76,7 @@ class _LanguageResult:
     hints: int = 0
     contrasts: list[int] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
+    onset: str = ""
 
 
 def _stored_language(language: object) -> Language:
@@ -123,6 +124,7 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result = _LanguageResult(language)
     result.findings = read_findings(ctx, reading)
     result.body = reading.body_talk()
+    result.onset = reading.onsets and reading.text(reading.onsets[0]) or ""
     result.status = _status(ctx)
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
@@ -303,6 +305,17 @@ def _classify(text: str, language: str) -> Triage:
     elif doubts:
         # The status words decided ("legs weak, same as yesterday"): the doubt is only noted.
         notes.extend(d.replace("unsure: ", "also read: ", 1) for d in doubts)
+    elif category == "unclear" and not notes and results[chosen].body:
+        # Talk about the body that nothing above could read: a person reads it, and with an
+        # onset ("since lunch") it may be acute, so it is answered and paged as one.
+        part = results[chosen].body[0]
+        onset = results[chosen].onset
+        needs_review = True
+        if onset:
+            reason = f"red flag: unsure but sudden, talks about the {part} + {onset}"
+            return Triage("emergency", (reason, *opt_notes), chosen, True, bool(opt_out))
+        category = "worse"
+        reasons = [f"unsure: talks about the {part}", *reasons]
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

@@ -45,6 +45,7 @@ _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
 # is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
 _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 _ME = frozenset({"me", "i", "my", "mi", "yo"})
+_BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Grammar:
     patients: Compiled
     cared_for: Compiled
     writing: Compiled
+    benign: Compiled
     questions: Compiled
     questions_after: Compiled
     pretend: Compiled
@@ -130,6 +132,7 @@ def grammar(language: Language) -> Grammar:
         patients=compile_list(data["patients"], macros),
         cared_for=compile_list(data["cared_for"], macros),
         writing=compile_list(data["writing"], macros),
+        benign=compile_list(data["benign"], macros),
         questions=compile_list(data["questions"], macros),
         questions_after=compile_list(data["questions_after"], macros),
         pretend=compile_list(data["pretend"], macros),
@@ -287,8 +290,16 @@ class Reading:
         return tuple(s for spans in self.states.values() for s in spans)
 
     def body_talk(self) -> list[str]:
-        """Body parts and functions mentioned at all (doubt needs something to doubt)."""
-        return [self.text(s) for spans in self.parts.values() for s in spans]
+        """Limbs, face and breath talked about by the patient (doubt needs something to doubt).
+
+        Nothing when another person, a story or a question is in the message: the words
+        are then about someone or something else.
+        """
+        if self.others or self.questions or self.questions_after or self.ctx.traps:
+            return []  # "hold my breath", "the appointment is still on (en pie)"
+        if scan_every_start(self.grammar.benign, self.ctx.norm):
+            return []  # read with confidence: "hand surgery went well", "my hands are cold"
+        return [self.text(s) for family in _BODY for s in self.parts.get(family, [])]
 
     def other_person(self, span: Span) -> str:
         """Someone who is not the patient (or a story) governs the finding, or ''."""
