@@ -124,7 +124,7 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result = _LanguageResult(language)
     result.findings = read_findings(ctx, reading)
     result.body = reading.body_talk()
-    result.onset = reading.onsets and reading.text(reading.onsets[0]) or ""
+    result.onset = reading.text(reading.onsets[0]) if reading.onsets else ""
     result.status = _status(ctx)
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
