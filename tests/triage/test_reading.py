@@ -171,6 +171,18 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("todo bien, pero hace un rato no podía mover los dedos", S),
+    ("1, aunque ahorita tengo la lengua pesada y no hablo bien", S),
+    ("mejor en general. eso sí, desde la comida se le fue la voz y no puede hablar", S),
+    ("doing ok but my hand went weird and wont grip since lunch", E),
+    ("im fine, just my face feels droopy since i woke up", E),
+    ("2. oh and i can't really feel the left side of my face since an hour", E),
+    ("better today. Also, I fell and couldnt get up for an hour", E),
+    ("good morning! dad is confused and cant find his words", E),
+    ("ni modo que te diga que ando bien, no puedo ni pararme", S),
+    ("no es mentira, no siento el brazo", S),
+    ("for real i cant feel my arm", E),
+    ("honestly im not ok, my mouth is crooked", E),
     ("mom tried to stand and went straight down, now she's not making sense", E),
     ("my husband's right hand is useless since this morning", E),
     ("her legs just stopped working", E),
@@ -635,6 +647,14 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("todo bien, gracias, igual que ayer", S),
+    ("1, todo tranquilo", S),
+    ("doing ok, 2", E),
+    ("im fine, just tired", E),
+    ("good morning! same here", E),
+    ("better today, thanks!", E),
+    ("no hablo bien inglés, perdón", S),
+    ("mi nieto no habla bien todavía, tiene 2 años", S),
     ("mom is doing better, ate all her lunch", E),
     ("my husband is the same, tired", E),
     ("grandpa's arm is a little weak like always", E),
