@@ -36,7 +36,18 @@ _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "passed", "retired", "murio", "fallecio", "jubilo"}
 )
 CONTRASTS = frozenset(
-    {"but", "however", "although", "though", "yet", "pero", "aunque", "sinembargo", "sino"}
+    {
+        "but",
+        "however",
+        "although",
+        "though",
+        "yet",
+        "otherwise",
+        "pero",
+        "aunque",
+        "sinembargo",
+        "sino",
+    }
 )
 
 
