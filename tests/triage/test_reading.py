@@ -171,6 +171,42 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    (
+        "so we went to my daughters for lunch and everything was fine, we had the "
+        "chicken and then on the way home mom said her hand felt funny and now she cant "
+        "hold her purse",
+        E,
+    ),
+    (
+        "hi this is carol for frank, hes been ok this week, ate well, slept ok, but "
+        "tonight at dinner his words came out all wrong and his face looks different on "
+        "the right",
+        E,
+    ),
+    (
+        "sorry to bother, probably nothing, but my husband keeps dropping his fork and "
+        "one side of his mouth isnt moving since about 6",
+        E,
+    ),
+    (
+        "bueno pues todo iba bien, fuimos a misa y al regresar mi mamá ya no podía "
+        "hablar bien y se le caía la baba de un lado",
+        S,
+    ),
+    (
+        "le escribo por mi papá, ha estado igual toda la semana pero hoy en la tarde se "
+        "puso muy raro, no sabía dónde estaba y no podía caminar",
+        S,
+    ),
+    ("my mom se cayó and now she can't move her left arm", S),
+    ("mi esposo is slurring y no puede levantar el brazo", S),
+    ("she's confundida and no sabe where she is", E),
+    ("myy armm wontt mooove", E),
+    ("cnt feel my fase", E),
+    ("hes breathng realy hard", E),
+    ("no puedo respiarr bien", S),
+    ("se le chueco la boka", S),
+    ("no siento el braso", S),
     ("ARM DEAD", E),
     ("face numb help", E),
     ("cant talk right", E),

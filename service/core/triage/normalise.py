@@ -97,6 +97,25 @@ def _one_slip(token: str, targets: frozenset[str]) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
+_DOUBLED = re.compile(r"([a-z])\1")
+
+
+def _respell(token: str, vocab: Vocabulary) -> str:
+    """A known word hidden by a doubled letter ("armm") or a sound-alike spelling ("boka",
+    "braso": the language's ``respell`` pairs), or ''. Unknown words only."""
+    known = vocab.lexicon
+    for match in _DOUBLED.finditer(token):
+        single = token[: match.start()] + token[match.start() + 1 :]
+        if single in known or single in vocab.shorthand:
+            return single
+    for wrong, right in vocab.respell:
+        if wrong in token:
+            candidate = token.replace(wrong, right)
+            if candidate in known or candidate in vocab.shorthand:
+                return candidate
+    return ""
+
+
 def _unelongate(token: str, vocab: Vocabulary) -> str:
     """Squeeze runs of 3+ letters, preferring the spelling the vocabulary knows."""
     if not _ELONGATED.search(token):
@@ -145,7 +164,7 @@ def _map_token(language: Language, token: str) -> tuple[str, ...]:
         if full in vocab.shorthand or full in vocab.lexicon:
             folded = full
     if folded not in vocab.shorthand and folded not in vocab.lexicon:
-        folded = _one_slip(folded, vocab.typo_targets) or folded
+        folded = _respell(folded, vocab) or _one_slip(folded, vocab.typo_targets) or folded
     return tuple(vocab.shorthand.get(folded, folded).split())
 
 

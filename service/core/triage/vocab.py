@@ -62,6 +62,7 @@ class Vocabulary:
     symbols: re.Pattern[str] | None
     lexicon: frozenset[str]
     typo_targets: frozenset[str]  # key words a one-letter slip is corrected to
+    respell: tuple[tuple[str, str], ...]  # sound-alike spellings ("k" for "c" in Spanish)
     red_flags: Compiled
     red_flag_entries: tuple[FlagEntry, ...]
     traps: Compiled
@@ -153,6 +154,8 @@ def vocabulary(language: Language) -> Vocabulary:
     for compiled in (red_flags, status, traps):
         for literals in compiled.literals:
             lexicon |= literals
+    # The composition words too ("supper" is an onset, not "super" typed twice).
+    lexicon |= set(_WORD.findall(fold(json.dumps(raw.get("compose", {}), ensure_ascii=False))))
     return Vocabulary(
         language=language,
         shorthand=shorthand,
@@ -162,6 +165,7 @@ def vocabulary(language: Language) -> Vocabulary:
         symbols=re.compile("|".join(map(re.escape, symbol_map))) if symbol_map else None,
         lexicon=frozenset(lexicon),
         typo_targets=_words(raw.get("typo_targets", [])),
+        respell=tuple((a, b) for a, b in raw.get("respell", [])),
         red_flags=red_flags,
         red_flag_entries=tuple(flag_entries[i] for i in flag_owner),
         traps=traps,
