@@ -171,6 +171,18 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("not that i can breathe well, i cant", E),
+    ("i'd love to say i can walk but i cant since lunch", E),
+    ("who am i kidding, my arm is dead", E),
+    ("can't lie, my face is drooping", E),
+    ("it's not nothing, her speech is slurred", E),
+    ("i wish i could say i feel my hand, but i dont", E),
+    ("no way im okay, i cant lift my leg", E),
+    ("i'm not not confused, i really am lost", E),
+    ("quisiera decir que puedo hablar bien pero no", S),
+    ("ojalá pudiera decir que siento la pierna", S),
+    ("no es que no quiera caminar, es que no puedo", S),
+    ("para qué te miento, no puedo respirar bien", S),
     (
         "so we went to my daughters for lunch and everything was fine, we had the "
         "chicken and then on the way home mom said her hand felt funny and now she cant "
@@ -708,6 +720,11 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("i can breathe fine, no worries", E),
+    ("not that it matters but i'm better", E),
+    ("no es que esté peor, estoy igual", S),
+    ("i wish i could walk further, but same as last week", E),
+    ("ojalá pudiera caminar más, pero estoy igual", S),
     ("arms weak", E),
     ("legs tired", E),
     ("same old", E),

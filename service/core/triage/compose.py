@@ -45,6 +45,7 @@ _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
 # is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
 _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 _ME = frozenset({"me", "i", "my", "mi", "yo"})
+_LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
 
 
@@ -260,7 +261,8 @@ class Reading:
             *scan_every_start(g.abilities, ctx.norm),
             *flags,
             *(s for spans in self.parts.values() for s in spans),
-            *self.states_spans(),
+            # Losses only: "it's not that I'm worse" denies a status, it admits nothing.
+            *(s for kind in _LOSSES for s in self.states.get(kind, [])),
         ]
         found = []
         for cue in cues:
