@@ -171,6 +171,8 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("mi hermana, que es la que cuido, no puede hablar desde hace rato", S),
+    ("my brother, who I take care of, can't move his right arm", E),
     ("not that i can breathe well, i cant", E),
     ("i'd love to say i can walk but i cant since lunch", E),
     ("who am i kidding, my arm is dead", E),
@@ -720,6 +722,18 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("a la señora de al lado se le torció la boca, yo estoy igual", S),
+    ("el muchacho de la tienda se desmayó, qué susto", S),
+    ("mi compañera de trabajo tuvo un derrame, rezen por ella", S),
+    ("vi un video de una señora que no podía hablar", S),
+    ("a mi perro le dan convulsiones", S),
+    ("en mi iglesia a un señor le dio un infarto", S),
+    ("mi suegra dice que a su hermana se le durmió el brazo", S),
+    ("my roommate's dad had a stroke", E),
+    ("at work a guy fainted", E),
+    ("read an article about facial droop", E),
+    ("my sister's husband can't move his arm after the accident", E),
+    ("a kid at church had a seizure", E),
     ("i can breathe fine, no worries", E),
     ("not that it matters but i'm better", E),
     ("no es que esté peor, estoy igual", S),
