@@ -128,11 +128,18 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
                 finding.text = f"unsure but sudden, {finding.text}"
         findings.append(finding)
         exclude = tuple(spans) + states
+        # Negation words inside the states it spans ("can't finish") belong to them.
+        literals = composed.literals | frozenset(
+            t
+            for st in states
+            if composed.span.first <= st.first and st.last <= composed.span.last
+            for t in ctx.tokens[st.first : st.last]
+        )
         _judge(
             ctx,
             reading,
             finding,
-            composed.literals,
+            literals,
             False,
             exclude,
             actions,
