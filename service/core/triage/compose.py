@@ -184,7 +184,7 @@ class Reading:
         if gap <= window and not any(ctx.hard[i] for i in between):
             return True
         # "... but I can't boss it around", "... but it comes out wrong"
-        tokens = ctx.tokens[max(state.first - 2, 0) : state.last + 2]
+        tokens = ctx.tokens[max(state.first - 3, 0) : state.last + 2]
         pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
         sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
         return pointing and window >= PAIR_WINDOW and gap <= BACK_WINDOW and not sentence_end
