@@ -171,6 +171,8 @@ def test_doubt_with_an_onset_is_an_emergency_that_pages(text: str, language: str
 
 # More paraphrases written for these tests (typos and voice-to-text included).
 MORE_EMERGENCIES: list[tuple[str, str]] = [
+    ("legs weaker 10 minutes ago", E),
+    ("my arm got weak since lunch", E),
     ("my mom's hand is just laying there like it's not hers", E),
     ("his right arm won't come off the bed", E),
     ("she can barely move her fingers since noon", E),
@@ -777,6 +779,23 @@ MORE_EMERGENCIES: list[tuple[str, str]] = [
     ("se desmallo mi mama", S),
 ]
 MORE_CALM: list[tuple[str, str]] = [
+    ("3, legs weaker since yesterday", E),
+    ("arms tired after lunch, 2", E),
+    ("legs heavy this afternoon, worse", E),
+    ("could barely move my legs this morning like most mornings", E),
+    ("since my last visit my arms are weaker", E),
+    ("weaker since the weekend", E),
+    ("after my nap i felt better", E),
+    ("woke up tired, legs weak as usual", E),
+    ("started PT this week, legs sore", E),
+    ("a little clumsy today, same", E),
+    ("i started the new med yesterday, same", E),
+    ("my hand is slower typing lately", E),
+    ("piernas más débiles desde ayer, 3", S),
+    ("brazos cansados después de comer, igual", S),
+    ("desde el lunes más débil", S),
+    ("empecé la terapia, me duelen las piernas", S),
+    ("amanecí cansada como siempre", S),
     ("a la señora de al lado se le torció la boca, yo estoy igual", S),
     ("el muchacho de la tienda se desmayó, qué susto", S),
     ("mi compañera de trabajo tuvo un derrame, rezen por ella", S),

@@ -35,7 +35,7 @@ from service.core.triage.negation import Context, Span, scan_every_start
 from service.core.triage.patterns import Compiled, compile_list
 from service.core.triage.vocab import Language, raw_vocabulary
 
-Onset = Literal["any", "needed", "worse", "doubt"]
+Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
 Severity = Literal["emergency", "worse", "doubt"]
 PAIR_WINDOW = 8  # tokens between a part and its state
 BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
@@ -69,6 +69,7 @@ class Grammar:
     states: dict[str, Compiled]
     frames: tuple[Frame, ...]
     onset: Compiled
+    sudden: Compiled
     gradual: Compiled
     others: Compiled
     patients: Compiled
@@ -118,7 +119,7 @@ def grammar(language: Language) -> Grammar:
             frozenset(f["parts"]),
             frozenset(f["states"]),
             f["onset"],
-            bool(f.get("gradual_lowers", f["onset"] in ("any", "needed"))),
+            bool(f.get("gradual_lowers", f["onset"] in ("any", "needed", "sudden"))),
             int(f.get("window", PAIR_WINDOW)),
         )
         for f in data["frames"]
@@ -128,6 +129,7 @@ def grammar(language: Language) -> Grammar:
         states=_grouped(data["states"], "kind", macros),
         frames=frames,
         onset=compile_list(data["onset"], macros),
+        sudden=compile_list(data["sudden"], macros),
         gradual=compile_list(data["gradual"], macros),
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
@@ -154,9 +156,16 @@ class Reading:
         g, norm = self.grammar, ctx.norm
         self.parts = {k: scan_every_start(c, norm) for k, c in g.parts.items()}
         self.states = {k: scan_every_start(c, norm) for k, c in g.states.items()}
+        if self.states.get("weaker") and self.states.get("weak"):
+            # "mas debiles" is a comparison (weaker), not "debiles" with an onset.
+            weaker = self.states["weaker"]
+            self.states["weak"] = [w for w in self.states["weak"] if not _overlaps(w, weaker)]
         self.gradual = scan_every_start(g.gradual, norm)
         # "since last week" is gradual, not an onset.
         self.onsets = [o for o in scan_every_start(g.onset, norm) if not _overlaps(o, self.gradual)]
+        self.sudden = [
+            o for o in scan_every_start(g.sudden, norm) if not _overlaps(o, self.gradual)
+        ]
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
         self.cared_for = scan_every_start(g.cared_for, norm)
@@ -233,12 +242,15 @@ class Reading:
         g = self.grammar
         literals = g.parts[family].literals[part.index] | g.states[kind].literals[state.index]
         onset = self.onset_for(span)
+        if frame.onset == "sudden":
+            # "weaker since yesterday" is a worsening; "weaker all of a sudden" is not.
+            onset = next((self.text(m) for m in self.sudden if not _overlaps(m, [span])), "")
         gradual = self.gradual_for(span) if frame.gradual_lowers else ""
         severity: Severity
         # An onset ("since lunch") outweighs a gradual marker ("won't hold it no more").
         if frame.onset == "any":
             severity = "worse" if gradual and not onset else "emergency"
-        elif frame.onset == "needed":
+        elif frame.onset in ("needed", "sudden"):
             # "legs weaker" alone is for the status words; a person reads it if nothing else is.
             severity = "emergency" if onset else "doubt"
         elif frame.onset == "worse":
