@@ -33,7 +33,7 @@ _HABIT = frozenset(
     {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
 )
 _STATED = frozenset(
-    {"is", "es", "era", "estamos", "died", "passed", "retired", "murio", "fallecio", "jubilo"}
+    {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
 )
 CONTRASTS = frozenset(
     {

@@ -154,8 +154,10 @@ def vocabulary(language: Language) -> Vocabulary:
     for compiled in (red_flags, status, traps):
         for literals in compiled.literals:
             lexicon |= literals
-    # The composition words too ("supper" is an onset, not "super" typed twice).
-    lexicon |= set(_WORD.findall(fold(json.dumps(raw.get("compose", {}), ensure_ascii=False))))
+    # Every word the vocabulary spells out is a known word: "supper" is an onset and "teen"
+    # a time of life, not "super" or "ten" typed with a doubled letter.
+    spelled = {k: v for k, v in raw.items() if k != "_comment"}
+    lexicon |= set(_WORD.findall(fold(json.dumps(spelled, ensure_ascii=False))))
     return Vocabulary(
         language=language,
         shorthand=shorthand,
