@@ -31,6 +31,7 @@ from service.usecases.inbound import (
 from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
 from workers.context import current
+from workers.paging import dispatch_pages
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ def dispatch_due() -> dict[str, int]:
         with runtime.sessions() as session:
             counts["replayed"] = replay_spool()
             counts["emergencies"] = finish_unprocessed(session)
+            counts["pages"] = dispatch_pages(session, now=now)
             for checkin_id in delivery.due_checkin_ids(session, now=now):
                 counts["checkins"] += enqueue_checkin(runtime, checkin_id)
             for message_id, urgent in delivery.waiting_message_ids(

@@ -142,7 +142,7 @@ def openapi_document() -> dict[str, Any]:
                 "id": {"type": "integer"},
                 "patient_id": {"type": "integer"},
                 "reason": {"type": "string", "enum": ["emergency", "worsening", "persisting"]},
-                "status": {"type": "string", "enum": ["open", "acknowledged"]},
+                "status": {"type": "string", "enum": ["open", "acknowledged", "unacknowledged"]},
                 "created_at": TIME,
                 "acknowledged_at": NULLABLE_TIME,
             },
@@ -207,7 +207,10 @@ def openapi_document() -> dict[str, Any]:
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string", "enum": ["open", "acknowledged"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": ["open", "acknowledged", "unacknowledged"],
+                        },
                     }
                 ],
                 "responses": {

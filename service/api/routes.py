@@ -206,8 +206,8 @@ def patient_messages(patient_id: int) -> Response:
 def escalations() -> Response:
     """The clinic's escalation queue, optionally filtered by status."""
     status = request.args.get("status")
-    if status is not None and status not in ("open", "acknowledged"):
-        raise Invalid([FieldError("status", "must be open or acknowledged")])
+    if status is not None and status not in ("open", "acknowledged", "unacknowledged"):
+        raise Invalid([FieldError("status", "must be open, acknowledged or unacknowledged")])
     rows = list_escalations(session(), clinic(), status=status)
     return jsonify({"items": [escalation_json(e) for e in rows]})
 

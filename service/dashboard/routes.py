@@ -206,7 +206,15 @@ def logout() -> ResponseReturnValue:
 def queue() -> ResponseReturnValue:
     """The escalation queue: open ones newest first, then those acknowledged lately."""
     db = session()
-    waiting = list_escalations(db, clinic(), status="open")
+    # Unacknowledged ones (the chain was paged to the end) stay in the queue too.
+    waiting = sorted(
+        [
+            *list_escalations(db, clinic(), status="open"),
+            *list_escalations(db, clinic(), status="unacknowledged"),
+        ],
+        key=lambda e: e.id,
+        reverse=True,
+    )
     since = utcnow() - RECENT
     seen = [
         e
@@ -234,7 +242,9 @@ def rows_with_initials(escalations: Sequence[Escalation]) -> list[tuple[Escalati
 def acknowledge_escalation(escalation_id: int) -> ResponseReturnValue:
     """Mark an escalation as seen by staff."""
     db = session()
-    escalation = acknowledge(db, clinic(), escalation_id, now=utcnow(), actor=actor())
+    escalation = acknowledge(
+        db, clinic(), escalation_id, now=utcnow(), actor=actor(), via="dashboard"
+    )
     db.commit()
     flash(f"Escalation {escalation.id} acknowledged.")
     return redirect(url_for("dashboard.queue"))
