@@ -11,14 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, g, jsonify
-from redis.exceptions import RedisError
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
 from service.api import api
 from service.dashboard import dashboard
+from service.health import checks
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
@@ -56,7 +54,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        """200 when the database and Redis answer, 503 naming what failed otherwise."""
+        """200 when the database (migrated), Redis and Twilio answer; 503 naming what failed."""
         return health(runtime)
 
     @app.errorhandler(HTTPException)
@@ -95,20 +93,9 @@ def instance_secret_key(folder: Path) -> str:
 
 
 def health(runtime: Runtime) -> tuple[Response, int]:
-    """Check the database and Redis."""
-    checks: dict[str, str] = {}
-    try:
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except SQLAlchemyError as exc:
-        checks["database"] = f"unavailable: {type(exc).__name__}"
-    try:
-        runtime.redis.ping()
-        checks["redis"] = "ok"
-    except (RedisError, OSError, RuntimeError) as exc:
-        checks["redis"] = f"unavailable: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ok" if healthy else "unavailable", **checks}), (
+    """Check the database (and its schema), Redis and Twilio; 503 naming what failed."""
+    found = checks(runtime)
+    healthy = all(v in ("ok", "console") for v in found.values())
+    return jsonify({"status": "ok" if healthy else "unavailable", **found}), (
         200 if healthy else 503
     )
