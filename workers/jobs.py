@@ -20,7 +20,7 @@ from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
 from service.spool import dead_letter, drain
-from service.usecases import delivery
+from service.usecases import delivery, silence
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import (
     InboundReply,
@@ -102,6 +102,8 @@ def send_checkin(checkin_id: int) -> str:
         checkin = session.get(CheckIn, checkin_id)
         if checkin is None:
             return "skipped"
+        if checkin.kind == silence.SILENCE:
+            return silence.check(session, settings, checkin_id, now=now)
         if checkin.status == "sent" and checkin.message_id is not None:
             message_id = checkin.message_id  # a retry: the message exists, deliver it
         elif checkin.status != "scheduled" or checkin.due_at > now:
@@ -142,6 +144,7 @@ def send_checkin(checkin_id: int) -> str:
             session.flush()
             checkin.message_id = message_id = message.id
             schedule_reminder(session, patient, checkin, now)
+            silence.after_sent(session, patient, checkin, now)
             session.commit()
     return deliver_message(message_id)
 

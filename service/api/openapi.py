@@ -141,7 +141,10 @@ def openapi_document() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "integer"},
                 "patient_id": {"type": "integer"},
-                "reason": {"type": "string", "enum": ["emergency", "worsening", "persisting"]},
+                "reason": {
+                    "type": "string",
+                    "enum": ["emergency", "worsening", "persisting", "unreachable"],
+                },
                 "status": {"type": "string", "enum": ["open", "acknowledged", "unacknowledged"]},
                 "created_at": TIME,
                 "acknowledged_at": NULLABLE_TIME,
