@@ -17,8 +17,9 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-# A job popped this recently may be about to start: not an orphan yet.
-GRACE = timedelta(seconds=10)
+# A job popped this recently may be about to start (a live worker marks it started at
+# once, within milliseconds): not an orphan yet.
+GRACE = timedelta(seconds=2)
 # A started job without a heartbeat for this long lost its worker (RQ beats every ~10-60 s).
 STALE_HEARTBEAT = timedelta(seconds=90)
 DONE = frozenset({JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED})
