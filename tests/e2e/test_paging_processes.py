@@ -163,3 +163,32 @@ def test_paging_survives_a_redis_outage_without_a_worker_restart(
     assert all(p.poll() is None for p in svc.processes)  # nothing was restarted or died
     # And the worker still works its queue: the chain goes on to its end.
     wait_for(lambda: [m for m in fake_twilio.messages() if "NOBODY" in m["Body"]], timeout=15)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_killed_worker_leaves_no_child_behind(
+    paging_service: tuple[Service, dict[str, str]],
+) -> None:
+    svc, _ = paging_service
+    worker = svc.processes[1]
+    # The dispatch loop and RQ's scheduler, each a child of the worker.
+    children = wait_for(lambda: len(_children(worker.pid)) >= 2 and _children(worker.pid))
+    worker.kill()
+    worker.wait()
+    wait_for(lambda: not any(_running(c) for c in children), timeout=10)
