@@ -170,7 +170,7 @@ class FakeTwilio:
         to: str | None = None,
         endpoint: Endpoint | None = None,
     ) -> None:
-        """Make the next ``times`` matching create requests fail with a Twilio error."""
+        """Make the next ``times`` matching create (or list) requests fail with a Twilio error."""
         with self._lock:
             self._failures.append(_Failure(status, code, message, times, to, endpoint))
 
@@ -268,6 +268,9 @@ class FakeTwilio:
     ) -> Response | tuple[Response, int]:
         uri = f"/2010-04-01/Accounts/{account_sid}/{endpoint.capitalize()}.json"
         if request.method == "GET":
+            failure = self._take_failure(endpoint, request.args.get("To"))
+            if failure is not None:
+                return twilio_error(failure.status, failure.code, failure.message)
             try:
                 keep = _list_filter(endpoint)
             except ValueError as exc:
@@ -382,6 +385,8 @@ def _list_filter(endpoint: Endpoint) -> Any:
             if args.get(name) and resource[name.lower()] != args[name]:
                 return False
         for suffix, when, date_only in bounds:
+            # The exact filter names a day (the SDK sends midnight of it): compare days.
+            date_only = date_only or suffix == ""
             mine = at.date() if date_only else at
             limit = when.date() if date_only else when
             if (suffix == "" and mine != limit) or (suffix == ">" and mine < limit):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from service.db import Clinic, Escalation, Message
@@ -377,3 +378,23 @@ def test_worsening_notifies_the_on_call_phone_once_in_working_hours(
     assert len(sms) == 1 and calls == []
     assert "worsening" in sms[0]["Body"] and PATIENT not in sms[0]["Body"]
     assert pages(fake_twilio, BACKUP) == ([], [])
+
+
+def test_a_page_whose_fate_stays_unknown_for_60s_counts_as_failed(
+    chain: Any, text_in: Any, run_jobs: Any, fake_twilio: Any, runtime: Any
+) -> None:
+    chain(backups=(BACKUP,), rounds=3)
+    text_in(EMERGENCY)
+    runtime.redis.flushdb()  # the pages' jobs are lost
+    old = paging_now() - timedelta(seconds=61)
+    with runtime.sessions() as session:
+        # A worker died after claiming the pages; Twilio cannot be asked what it got.
+        session.execute(
+            update(Message)
+            .where(Message.purpose == "alert")
+            .values(status="sending", updated_at=old)
+        )
+        session.commit()
+    fake_twilio.fail_next(503, times=2)
+    tick(run_jobs)
+    assert tuple(map(len, pages(fake_twilio, BACKUP))) == (1, 1)
