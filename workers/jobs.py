@@ -6,6 +6,7 @@ Exceptions propagate to RQ so that its `Retry` backs off and tries again.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timedelta
 
@@ -170,12 +171,16 @@ def checkin_text(patient: Patient, kind: str, channel: str) -> str:
 def dispatch_due() -> dict[str, int]:
     """Periodic: enqueue due check-ins and lost messages, replay spooled replies.
 
-    Runs from every worker's cron; a short Redis lock lets one run at a time, and the
-    jobs it enqueues claim their rows in the database, so an overlap could not double-send.
+    Runs from every worker's dispatch loop; a short Redis lock lets one run at a time, and
+    the jobs it enqueues claim their rows in the database, so an overlap could not
+    double-send. The lock names its owner (this process): a lock this process left behind
+    when Redis went away mid-run does not hold up its own next run once Redis is back.
     """
     runtime = current()
-    if not runtime.redis.set(DISPATCH_LOCK, b"1", nx=True, ex=30):
-        return {"locked": 1}
+    owner = f"pid-{os.getpid()}".encode()
+    if not runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30):
+        if runtime.redis.get(DISPATCH_LOCK) != owner:
+            return {"locked": 1}
     try:
         now = utcnow()
         counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
