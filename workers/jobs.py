@@ -178,9 +178,9 @@ def dispatch_due() -> dict[str, int]:
     """
     runtime = current()
     owner = f"pid-{os.getpid()}".encode()
-    if not runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30):
-        if runtime.redis.get(DISPATCH_LOCK) != owner:
-            return {"locked": 1}
+    taken = runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30)
+    if not taken and runtime.redis.get(DISPATCH_LOCK) != owner:
+        return {"locked": 1}
     try:
         now = utcnow()
         counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
