@@ -148,6 +148,11 @@ def openapi_document() -> dict[str, Any]:
                 "status": {"type": "string", "enum": ["open", "acknowledged", "unacknowledged"]},
                 "created_at": TIME,
                 "acknowledged_at": NULLABLE_TIME,
+                "acknowledged_via": {
+                    "type": ["string", "null"],
+                    "enum": ["api", "dashboard", "sms", "call", "call_connect", None],
+                },
+                "replies": {"type": "integer", "minimum": 0},
             },
         },
     }

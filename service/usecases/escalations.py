@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db import Clinic, Escalation
+from service.db import Clinic, Escalation, Message
 from service.usecases import NotFound, paging
 
 
@@ -37,3 +37,15 @@ def acknowledge(
         raise NotFound("escalation not found")
     paging.stop(session, escalation, now=now, actor=actor, via=via)
     return escalation
+
+
+def reply_counts(session: Session, escalation_ids: Sequence[int]) -> dict[int, int]:
+    """How many of the patient's replies each escalation holds (repeated emergencies attach)."""
+    if not escalation_ids:
+        return {}
+    rows = session.execute(
+        select(Message.escalation_id, func.count())
+        .where(Message.escalation_id.in_(escalation_ids), Message.direction == "inbound")
+        .group_by(Message.escalation_id)
+    )
+    return {int(e): int(n) for e, n in rows if e is not None}

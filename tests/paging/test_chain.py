@@ -299,6 +299,8 @@ def test_a_repeated_emergency_is_attached_to_the_open_escalation(
         (only,) = session.scalars(select(Escalation)).all()
         inbound = session.scalars(select(Message).where(Message.direction == "inbound")).all()
         assert {m.escalation_id for m in inbound} == {only.id}
+    listed = client.get("/api/v1/escalations", headers=clinic.headers).get_json()["items"]
+    assert [(e["id"], e["replies"]) for e in listed] == [(only.id, 3)]  # shown there
     client.post(f"/api/v1/escalations/{only.id}/acknowledge", headers=clinic.headers)
     text_in(EMERGENCY)  # after an acknowledgement: a new escalation, paged again
     run_jobs()
