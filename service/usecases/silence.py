@@ -54,7 +54,12 @@ def check(session: Session, settings: Settings, checkin_id: int, *, now: datetim
     """A silence row fell due: open `unreachable` if enough check-ins went unanswered."""
     claimed = session.execute(
         update(CheckIn)
-        .where(CheckIn.id == checkin_id, CheckIn.status == "scheduled", CheckIn.kind == SILENCE)
+        .where(
+            CheckIn.id == checkin_id,
+            CheckIn.status == "scheduled",
+            CheckIn.kind == SILENCE,
+            CheckIn.due_at <= now,  # a job run early (a re-enqueue) must not end the wait
+        )
         .values(status="done")
         .execution_options(synchronize_session=False)
     )
