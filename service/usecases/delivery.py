@@ -115,7 +115,7 @@ def deliver(
     if not claim(session, message_id):
         return SendResult("skipped")
     try:
-        sent = _send(settings, transport, message, patient, _language(session, message))
+        sent = _send(settings, transport, message, patient, clinic_language(session, message))
     except TransportError as exc:
         return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
     message.twilio_sid = sent.sid
@@ -127,7 +127,8 @@ def deliver(
     return SendResult("sent")
 
 
-def _language(session: Session, message: Message) -> str:
+def clinic_language(session: Session, message: Message) -> str:
+    """The language of the clinic a staff alert belongs to."""
     clinic = session.get(Clinic, message.clinic_id) if message.clinic_id else None
     return clinic.language if clinic is not None else "en"
 
