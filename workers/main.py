@@ -107,6 +107,11 @@ def _supervise(settings: Settings, holder: list[BaseProcess], stop: threading.Ev
             holder[0] = _start_dispatch(settings)
 
 
+def _asked_to_stop(worker: SimpleWorker) -> bool:
+    # RQ records SIGTERM/SIGINT here (an idle worker leaves _stop_requested unset).
+    return bool(worker._stop_requested or worker._shutdown_requested_date is not None)
+
+
 def run_worker(settings: Settings, *, burst: bool = False) -> None:
     """Run one worker (with scheduler and dispatch loop) until it is stopped."""
     configure_logging(settings.log_level)
@@ -124,7 +129,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
             except RedisError as exc:
                 # Redis is away while the worker starts or stops: wait for it.
                 log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
-            if burst or worker._stop_requested:
+            if burst or _asked_to_stop(worker):
                 break
             # RQ's loop quit on a Redis error: start it again once Redis answers.
             log.error("worker loop ended without a stop request; starting it again")
