@@ -9,6 +9,7 @@ so killed workers, a flushed Redis or two racing dispatchers never send a page t
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ FAILED_STATES = frozenset({"failed", "undelivered", "busy", "no-answer", "cancel
 # A page whose fate is still unknown after this long counts as failed.
 UNKNOWN_FATE = timedelta(seconds=60)
 PAGE = "alert"
+PAGE_KEY = re.compile(r"^e\d+-p(\d+)-r(\d+)-")
 FINAL = "alert_final"
 NOTICE = "notice"
 
@@ -179,12 +181,17 @@ def advance(
 ) -> list[int]:
     """Take one due paging step for an escalation, once; returns the messages to send."""
     escalation = session.get(Escalation, escalation_id)
-    if escalation is None or escalation.status != "open" or escalation.next_page_at is None:
+    if (
+        escalation is None
+        or escalation.status != "open"
+        or escalation.next_page_at is None
+        or escalation.next_page_at > now  # another dispatcher took this step already
+    ):
         return []
     clinic = session.get(Clinic, escalation.clinic_id)
     assert clinic is not None
     if escalation.reason != "emergency":
-        return _notice(session, settings, clinic, escalation)
+        return _notice(session, settings, clinic, escalation, now)
     old = PageState(escalation.status, escalation.page_phone, escalation.page_round)
     event = Event.FAILED if escalation.page_failed else Event.TIMER
     step = next_page(
@@ -197,6 +204,7 @@ def advance(
             Escalation.status == "open",
             Escalation.page_phone == old.phone,
             Escalation.page_round == old.round,
+            Escalation.next_page_at <= now,
         )
         .values(
             status=step.state.status,
@@ -236,12 +244,16 @@ def advance(
 
 
 def _notice(
-    session: Session, settings: Settings, clinic: Clinic, escalation: Escalation
+    session: Session, settings: Settings, clinic: Clinic, escalation: Escalation, now: datetime
 ) -> list[int]:
     """The one notice SMS of a worsening/persisting/unreachable escalation, never repeated."""
     claimed = session.execute(
         update(Escalation)
-        .where(Escalation.id == escalation.id, Escalation.page_round == 0)
+        .where(
+            Escalation.id == escalation.id,
+            Escalation.page_round == 0,
+            Escalation.next_page_at <= now,
+        )
         .values(page_round=1, next_page_at=None)
         .execution_options(synchronize_session=False)
     )
@@ -268,17 +280,31 @@ def _notice(
 
 
 def page_failed(session: Session, message: Message, *, now: datetime) -> None:
-    """A page failed for good: if it is the current page, move the chain on at once."""
+    """A page failed for good: if it is the current page, move the chain on at once.
+
+    One conditional UPDATE (in the caller's transaction): a failure of a page that is no
+    longer current, because the chain moved on meanwhile, changes nothing.
+    """
     if message.purpose != PAGE or message.escalation_id is None or not message.page_key:
         return
-    escalation = session.get(Escalation, message.escalation_id)
-    if escalation is None or escalation.status != "open":
+    match = PAGE_KEY.match(message.page_key)
+    if match is None:
         return
-    current = f"e{escalation.id}-p{escalation.page_phone}-r{escalation.page_round}-"
-    if message.page_key.startswith(current) and not escalation.page_failed:
-        escalation.page_failed = True
-        escalation.next_page_at = now
-        log.warning("escalation=%s page %s failed; next phone", escalation.id, message.id)
+    phone, round_ = int(match.group(1)), int(match.group(2))
+    moved = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.id == message.escalation_id,
+            Escalation.status == "open",
+            Escalation.page_phone == phone,
+            Escalation.page_round == round_,
+            Escalation.page_failed.is_(False),
+        )
+        .values(page_failed=True, next_page_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) == 1:
+        log.warning("escalation=%s page %s failed; next phone", message.escalation_id, message.id)
 
 
 def expire_unknown_pages(session: Session, *, now: datetime) -> int:
