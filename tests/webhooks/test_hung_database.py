@@ -84,6 +84,7 @@ def test_an_emergency_is_answered_within_3s_when_the_database_hangs_then_paged(
 ) -> None:
     response, took = post(hung_app, "I can't breathe", "SM" + "e" * 32)
     assert response.status_code == 200
+    print(f"database hangs: emergency answered in {took:.2f}s")
     assert took < 3.0, f"answered after {took:.1f}s"
     assert "911" in response.get_data(as_text=True)
     response, took = post(hung_app, "3", "SM" + "f" * 32)
