@@ -74,3 +74,18 @@ def update_on_call(session: Session, clinic: Clinic, phone: str, *, actor: str) 
         action="clinic.on_call_phone",
         subject=f"clinic:{clinic.id}",
     )
+
+
+def update_backups(session: Session, clinic: Clinic, phones: list[str], *, actor: str) -> None:
+    """Replace the backup phones of the escalation chain (E.164, already validated, in order)."""
+    if phones == (clinic.backup_phones or []):
+        return
+    clinic.backup_phones = phones or None
+    record(
+        session,
+        clinic_id=clinic.id,
+        actor=actor,
+        action="clinic.backup_phones",
+        subject=f"clinic:{clinic.id}",
+        detail={"chain_length": 1 + len(phones)},
+    )
