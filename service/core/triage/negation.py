@@ -34,6 +34,8 @@ _HABIT = frozenset(
 )
 _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
+    # "y vive ahí hace 40 años": how long someone has lived or been married somewhere
+    | {"lived", "lives", "living", "married", "vive", "viven", "vivimos", "casados"}
 )
 CONTRASTS = frozenset(
     {
