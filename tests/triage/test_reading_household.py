@@ -26,6 +26,11 @@ EMERGENCIES = [
     ("siento que no me llena el aire, el pecho no me jala", "es"),
     ("3. y ahorita me desmayé en el baño", "es"),
     ("a mi suegro se le cayó la cara de un lado hace rato", "es"),
+    ("dad is out of it, staring at the wall and not answering", "en"),
+    ("i went down in the hallway and next i knew my dog was licking my face", "en"),
+    ("grandma is talking to my late grandpa like hes in the room", "en"),
+    ("mi mamá confunde a mi hijo con mi hermano que murió", "es"),
+    ("se le pusieron moradas las uñas a mi abuelo y respira como pescadito", "es"),
 ]
 
 CALM = [
@@ -34,6 +39,9 @@ CALM = [
     ("my cat keeps collapsing, taking her to the vet", "en"),
     ("la vecina se desmayó en la misa, ya está bien", "es"),
     ("mi suegra dice que a su hermana se le durmió el brazo", "es"),
+    ("my wife and i watched a movie where a guy passes out", "en"),
+    ("I'm fine, my sister fainted at work though", "en"),
+    ("mi mamá se preocupa de que me vaya a desmayar, pero estoy bien", "es"),
 ]
 
 

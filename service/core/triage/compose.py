@@ -339,7 +339,7 @@ class Reading:
                 continue  # "my neighbour found me on the floor"
             if _overlaps(span, self.patients):
                 continue  # "our daughter found dad on the floor"
-            if any(
+            if span.first > other.last and any(
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
             ):
