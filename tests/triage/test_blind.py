@@ -2,7 +2,8 @@
 
 setA, setB and setC (tests/triage/blind/) were written for issue #7 in patients' and
 caregivers' own words and HAVE BEEN USED FOR TUNING (setC after it was scored blind): they
-now guard against regressions. They do not measure how triage reads words it has never seen; a fresh set does that (see the README).
+now guard against regressions. They do not measure how triage reads words it has never
+seen; a fresh set does that (see the README).
 """
 
 from __future__ import annotations

@@ -15,7 +15,10 @@ EMERGENCIES = [
     ("his belly is sucking in with every breath and he looks dusky around the mouth", "en"),
     ("dad's lips are grey and he's breathing with his neck muscles", "en"),
     ("got out of the tub and my legs just folded, couldnt get up", "en"),
-    ("my wife is staring at the tv remote like she's never seen one and can't say what it is", "en"),
+    (
+        "my wife is staring at the tv remote like she's never seen one and can't say what it is",
+        "en",
+    ),
     ("1 but an hour ago i blacked out in the yard", "en"),
     ("my mother in law cant move her left arm since lunch", "en"),
     ("se me nubló todo y cuando reaccioné estaba en el suelo", "es"),

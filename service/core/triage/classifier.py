@@ -131,9 +131,7 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     # "my dog's legs gave out": a status word inside someone else's symptom is not the patient's.
     elsewhere = [f.span for f in result.findings if f.state in ("other", "person")]
     result.status = [
-        h
-        for h in _status(ctx)
-        if not any(s.first <= h.position < s.last for s in elsewhere)
+        h for h in _status(ctx) if not any(s.first <= h.position < s.last for s in elsewhere)
     ]
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]

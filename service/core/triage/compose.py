@@ -47,6 +47,7 @@ _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 _ME = frozenset({"me", "i", "my", "mi", "yo"})
 # A pronoun that keeps a story about someone else going ("they took him in").
 _THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
+_WE = frozenset({"we", "us", "our", "nosotros"})
 _LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
 
@@ -349,13 +350,10 @@ class Reading:
             if _overlaps(other, self.household) and not self._owned_by_other(other):
                 # "a mi suegra se le fue el mundo": the household, so the patient; but "mi
                 # suegra dice que a su hermana ..." is about the sister.
-                later = [
-                    o
-                    for o in self.others
-                    if other.last <= o.first < span.first and not _overlaps(o, self.household)
-                ]
-                if later:
-                    return self.text(later[0])
+                later = (o for o in self.others if other.last <= o.first < span.first)
+                sister = next((o for o in later if not _overlaps(o, self.household)), None)
+                if sister is not None:
+                    return self.text(sister)
                 continue
             return self.text(other)
         return self._story_of(span)
@@ -367,24 +365,17 @@ class Reading:
         )
 
     def _story_of(self, span: Span) -> str:
-        """A finding further on in someone else's story ("my neighbors husband had a stroke,
-        they took him in the ambulance"): the person named last before it, when the patient
-        never speaks of themselves between them and a pronoun points back at that person."""
-        ctx = self.ctx
+        """The person a story is about, carried on by pronouns ("... they took him in"), or ''."""
         before = [o for o in self.others if o.last <= span.first]
-        if not before:
+        other = max(before, key=lambda o: o.last) if before else None
+        if other is None or _overlaps(other, self.household):
             return ""
-        other = max(before, key=lambda o: o.last)
-        if _overlaps(other, self.household) or any(
-            other.last <= c.first < span.first for c in [*self.cared_for, *self.family]
-        ):
+        if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
             return ""
-        between = ctx.tokens[other.last : span.last]
-        if any(t in _ME or t in ("we", "us", "our", "nosotros") for t in between):
-            return ""
-        if any(t in _THIRD for t in between):
-            return self.text(other)
-        return ""
+        between = self.ctx.tokens[other.last : span.last]
+        if any(t in _ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
+            return ""  # the patient speaks of themselves again, or nothing points back
+        return self.text(other)
 
     def about_writing(self, span: Span) -> str:
         """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
