@@ -43,6 +43,7 @@ CALM = [
     ("la vecina se desmayó en la misa, ya está bien", "es"),
     ("mi suegra dice que a su hermana se le durmió el brazo", "es"),
     ("my wife and i watched a movie where a guy passes out", "en"),
+    ("grandma's friend fainted at bingo, they called an ambulance", "en"),
     ("I'm fine, my sister fainted at work though", "en"),
     ("mi mamá se preocupa de que me vaya a desmayar, pero estoy bien", "es"),
 ]
