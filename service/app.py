@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
 from service.api import api
+from service.core.triage import classify
 from service.dashboard import dashboard
 from service.health import checks
 from service.logs import configure_logging
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
+    # Compile the triage vocabulary now, not inside the first webhook's 3-second answer.
+    classify("warm up")
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
