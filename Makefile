@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test faults install lint typecheck bench clean
+.PHONY: run test test-slow faults install lint typecheck bench clean
 
 $(BIN)/checkin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-slow: install
+	$(BIN)/pytest -p no:cacheprovider -m slow
 
 # The fault-injection suite (real processes, a Redis and a database proxy of its own): ~2-3 min.
 faults: install

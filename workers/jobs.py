@@ -6,6 +6,7 @@ Exceptions propagate to RQ so that its `Retry` backs off and tries again.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timedelta
 
@@ -18,12 +19,13 @@ from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
-from service.usecases import delivery, dispatch_scan, spool_replay
+from service.usecases import delivery, dispatch_scan, silence, spool_replay
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import process_reply, unprocessed_message_ids
 from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
 from workers.context import current
+from workers.paging import dispatch_pages
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,8 @@ def send_checkin(checkin_id: int) -> str:
         if row is None:
             return "skipped"
         checkin, patient = row[0], row[1]
+        if checkin.kind == silence.SILENCE:
+            return silence.check(session, settings, checkin_id, now=now)
         if checkin.status == "sent" and checkin.message_id is not None:
             return _deliver(session, checkin.message_id)  # a retry: the message exists
         if checkin.status != "scheduled" or checkin.due_at > now:
@@ -149,6 +153,7 @@ def send_checkin(checkin_id: int) -> str:
             session.rollback()
             return "skipped"
         schedule_reminder(session, patient, checkin, now)
+        silence.after_sent(session, patient, checkin, now)
         session.commit()
         return _deliver(session, message.id)
 
@@ -174,11 +179,15 @@ def checkin_text(patient: Patient, kind: str, channel: str) -> str:
 def dispatch_due() -> dict[str, int]:
     """Periodic: enqueue due check-ins and lost messages, replay spooled replies.
 
-    Runs from every worker's cron; a short Redis lock lets one run at a time, and the
-    jobs it enqueues claim their rows in the database, so an overlap could not double-send.
+    Runs from every worker's dispatch loop; a short Redis lock lets one run at a time, and
+    the jobs it enqueues claim their rows in the database, so an overlap could not
+    double-send. The lock names its owner (this process): a lock this process left behind
+    when Redis went away mid-run does not hold up its own next run once Redis is back.
     """
     runtime = current()
-    if not runtime.redis.set(DISPATCH_LOCK, b"1", nx=True, ex=30):
+    owner = f"pid-{os.getpid()}".encode()
+    taken = runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30)
+    if not taken and runtime.redis.get(DISPATCH_LOCK) != owner:
         return {"locked": 1}
     try:
         now = utcnow()
@@ -196,11 +205,13 @@ def dispatch_due() -> dict[str, int]:
             counts["checkins"] += enqueue_checkin(runtime, checkin_id)
         for message_id, urgent in work.messages:
             counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
-        if work.unprocessed or work.stale:
-            with runtime.sessions() as session:
+        # One connection for the rest of the tick: one pool checkout (and pre-ping).
+        with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
+            if work.unprocessed:
                 counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
-                if work.stale:
-                    counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
+            counts["pages"] = dispatch_pages(session, now=now)
+            if work.stale:
+                counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
         return counts
     finally:
         runtime.redis.delete(DISPATCH_LOCK)

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import String, cast, literal, update
 
-from service.core.policy import Decision, Status
+from service.core.paging import notice_at
+from service.core.policy import Decision, EscalationReason, Status
 from service.core.schedule import outside_quiet_hours
 from service.db import Patient
 from service.usecases.answers import ANSWER_PURPOSE
+from service.usecases.paging import paging_numbers
 from service.usecases.reply_store import (
     AUDIT,
     CHECKINS,
@@ -142,12 +144,20 @@ def plan_decision(patient: Patient, decision: Decision, *, now: datetime) -> Pla
     escalation: dict[str, Any] | None = None
     if decision.escalation is not None:
         reason = decision.escalation.value
+        # Only notices here (worsening, persisting): emergencies page after the answer,
+        # in `inbound.process_reply`. The notice waits for the clinic's working hours,
+        # as `paging.start` times it.
+        assert decision.escalation is not EscalationReason.EMERGENCY
         escalation = {
             "clinic_id": patient.clinic_id,
             "patient_id": patient.id,
             "reason": reason,
             "status": "open",
             "created_at": now,
+            "page_phone": 0,
+            "page_round": 0,
+            "page_failed": False,
+            "next_page_at": notice_at(now, patient.clinic.timezone, paging_numbers(patient.clinic)),
         }
         steps.append(
             audit_step(

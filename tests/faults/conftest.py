@@ -23,7 +23,8 @@ from tests.faults.harness import ON_CALL, Deployment, RedisServer, TcpProxy
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Fault tests run only when asked for with `-m faults`."""
-    if "faults" in (config.getoption("-m") or ""):
+    expression = config.getoption("-m") or ""
+    if "faults" in expression and "not faults" not in expression:
         return
     skip = pytest.mark.skip(reason="fault injection: run with `make faults` (-m faults)")
     for item in items:
