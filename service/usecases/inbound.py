@@ -138,7 +138,7 @@ def receive_reply(
 
 
 def receive_sms(
-    engine: Engine, settings: Settings, reply: InboundReply, *, now: datetime, first: Triage
+    engine: Engine, settings: Settings, reply: InboundReply, now: datetime, first: Triage
 ) -> Outcome:
     """The webhook's hot path: one read, one write, committed (see `store_reply`).
 

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from service import spool
 from service.core.texts import text
 from service.db import utcnow
+from service.deadline import DeadlineExceeded, run_with_deadline
 from service.enqueue import enqueue_message, enqueue_status
 from service.request_scope import runtime, session
 from service.runtime import Runtime
@@ -40,6 +41,8 @@ twilio_hooks = Blueprint("twilio", __name__, url_prefix="/twilio")
 # Control characters other than tab and newline carry no meaning in a reply.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TEXT = 10_000
+# The database work of an inbound SMS, at most: the answer goes out within 3 s regardless.
+HOT_PATH_SECONDS = 2.5
 # Status callbacks need no answer; an empty TwiML document with 200 is what Twilio expects.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
@@ -118,8 +121,10 @@ def sms() -> Response:
         )
         if acked is not None:  # staff acknowledging an escalation, not a patient's reply
             return xml(sms_answer(acked.answer))
-        outcome = receive_sms(runtime().engine, settings, reply, now=utcnow(), first=look)
-    except SQLAlchemyError as exc:
+        outcome = run_with_deadline(
+            HOT_PATH_SECONDS, receive_sms, runtime().engine, settings, reply, utcnow(), look
+        )
+    except (SQLAlchemyError, DeadlineExceeded) as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
         session().rollback()
         return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))

@@ -81,11 +81,6 @@ def test_a_reply_spooled_on_a_host_without_a_worker_is_stored(setup: Setup) -> N
         wait_for(lambda h=host: not (setup.deployment.tmp / h / "inbound-spool.jsonl").exists())
 
 
-@pytest.mark.xfail(
-    reason="a pooled connection to a hung database blocks the webhook: needs the dependency "
-    "deadlines of issue 8 (branch paging); remove this mark when they hold",
-    strict=True,
-)
 def test_database_hung_during_inbound_traffic(setup: Setup) -> None:
     proxy = needs_server_database(setup)
     base = setup.deployment.web("a")

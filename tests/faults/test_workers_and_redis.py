@@ -81,11 +81,6 @@ def test_redis_flushed_with_due_and_future_work(setup: Setup) -> None:
     assert len(calls_to(deployment.twilio, ON_CALL)) == 1
 
 
-@pytest.mark.xfail(
-    reason="RQ's cron child dies with Redis, so the dispatch stops: fixed by the supervised "
-    "dispatch loop of issue 8 (branch paging); remove this mark when it is merged",
-    strict=True,
-)
 def test_redis_stopped_for_ten_seconds_during_inbound_traffic(
     setup: Setup, redis_server: Any
 ) -> None:
