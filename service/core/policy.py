@@ -80,6 +80,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from service.core.calls import CALL_KEYS, CallNumbers
+
 
 class Status(StrEnum):
     """Status of a patient's follow-up episode, as the clinic API shows it."""
@@ -136,6 +138,8 @@ class PolicyNumbers:
     better_in_a_row_to_resolve: int = 2
     # Off unless a clinic sets it: the contract's policy has no reminders.
     no_reply_reminder: timedelta | None = None
+    # Retries of an unanswered check-in call (service.core.calls).
+    calls: CallNumbers = CallNumbers()
 
     def __post_init__(self) -> None:
         """Reject intervals that are not positive and thresholds below one."""
@@ -155,11 +159,11 @@ class PolicyNumbers:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> PolicyNumbers:
         """Build from stored clinic settings: hours as numbers, counts as ints, None = default."""
-        unknown = sorted(set(data) - set(_HOURS_KEYS) - set(_COUNT_KEYS))
+        unknown = sorted(set(data) - set(_HOURS_KEYS) - set(_COUNT_KEYS) - set(CALL_KEYS))
         if unknown:
             # A misspelt key would otherwise silently fall back to the default.
             raise ValueError(f"unknown policy setting(s): {', '.join(unknown)}")
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {"calls": CallNumbers.from_mapping(data)}
         for key, field_name in _HOURS_KEYS.items():
             value = data.get(key)
             if value is None:
@@ -191,7 +195,7 @@ class PolicyNumbers:
             out[key] = int(hours) if hours.is_integer() else hours
         for key in _COUNT_KEYS:
             out[key] = getattr(self, key)
-        return out
+        return out | self.calls.to_mapping()
 
 
 DEFAULT_NUMBERS = PolicyNumbers()

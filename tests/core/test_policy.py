@@ -476,6 +476,8 @@ def test_default_mapping() -> None:
         "better_followup_hours": 72,
         "same_in_a_row_to_escalate": 3,
         "better_in_a_row_to_resolve": 2,
+        "call_retries": 2,
+        "call_retry_minutes": 15,
     }
 
 
