@@ -22,7 +22,7 @@ from service.dashboard import dashboard
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
-from service.webhooks import twilio_hooks
+from service.webhooks import twilio_hooks, voice_hooks
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
+    app.register_blueprint(voice_hooks)
     app.register_blueprint(dashboard)
 
     @app.teardown_appcontext

@@ -223,7 +223,9 @@ def replay_spool() -> int:
                 channel=record.get("channel", "sms"),
             )
             try:
-                outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
+                outcome = receive_reply(
+                    db, runtime.settings, reply, now=utcnow(), patient_id=record.get("patient_id")
+                )
             except (OperationalError, InterfaceError):
                 raise
             except SQLAlchemyError as exc:

@@ -73,6 +73,9 @@ class CallNumbers:
         return timedelta(minutes=self.call_retry_minutes)
 
 
+DEFAULT_CALLS = CallNumbers()
+
+
 class Next(StrEnum):
     """What follows a call that ended."""
 

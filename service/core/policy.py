@@ -80,7 +80,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from service.core.calls import CALL_KEYS, CallNumbers
+from service.core.calls import CALL_KEYS, DEFAULT_CALLS, CallNumbers
 
 
 class Status(StrEnum):
@@ -139,7 +139,7 @@ class PolicyNumbers:
     # Off unless a clinic sets it: the contract's policy has no reminders.
     no_reply_reminder: timedelta | None = None
     # Retries of an unanswered check-in call (service.core.calls).
-    calls: CallNumbers = CallNumbers()
+    calls: CallNumbers = DEFAULT_CALLS
 
     def __post_init__(self) -> None:
         """Reject intervals that are not positive and thresholds below one."""

@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
-from service.core.texts import text
 from service.db import CheckIn, Message, Patient
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
-from service.twiml import voice_checkin, voice_say
+from service.twiml import voice_say
 from service.usecases.audit import record
 from service.usecases.patients import cancel_pending_checkins
+from service.usecases.voice_calls import call_ended, checkin_call_plan
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ PROGRESS = {
 TERMINAL = 9
 # A stale check-in should expire at Twilio rather than arrive hours late (seconds).
 CHECKIN_VALIDITY = 4 * 3600
+# Twilio's "not a mobile number" (on send) and "landline or unreachable carrier" (delivery).
+LANDLINE_CODES = frozenset({21614, 30006})
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,6 @@ class SendResult:
 def status_callback_url(settings: Settings) -> str:
     """Where Twilio reports message and call statuses."""
     return f"{settings.public_base_url}/twilio/status"
-
-
-def gather_url(settings: Settings, patient_id: int) -> str:
-    """Where a check-in call posts the key pressed or the words spoken."""
-    return f"{settings.public_base_url}/twilio/voice/gather?patient={patient_id}"
 
 
 def claim(session: Session, message_id: int) -> bool:
@@ -129,13 +126,18 @@ def _send(
         )
     if message.purpose == "alert" or patient is None:
         twiml = voice_say(message.body, "en", repeat=2)
-    else:
-        no_input = text("voice.no_input", patient.language, emergency=settings.emergency_number)
-        twiml = voice_checkin(
-            message.body, no_input, gather_url(settings, patient.id), patient.language
+        return transport.place_call(
+            to=message.to_number, from_=message.from_number, twiml=twiml, status_callback=callback
         )
+    plan = checkin_call_plan(settings, message.id)
     return transport.place_call(
-        to=message.to_number, from_=message.from_number, twiml=twiml, status_callback=callback
+        to=message.to_number,
+        from_=message.from_number,
+        status_callback=callback,
+        url=plan.url,
+        machine_detection=plan.machine_detection,
+        timeout=plan.timeout,
+        status_callback_event=plan.status_callback_event,
     )
 
 
@@ -162,16 +164,37 @@ def _failed(
         return SendResult("retry", exc.kind)
     message.status = "failed"
     if patient is not None:
-        mark_number_problem(session, patient, exc.kind, now=now)
+        mark_number_problem(session, patient, exc.kind, now=now, code=exc.code)
     session.commit()
     log.error("message=%s failed for good: %s", message.id, exc)
     return SendResult("failed", exc.kind)
 
 
 def mark_number_problem(
-    session: Session, patient: Patient, kind: FailureKind | None, *, now: datetime
+    session: Session,
+    patient: Patient,
+    kind: FailureKind | None,
+    *,
+    now: datetime,
+    code: int | None = None,
 ) -> None:
-    """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad."""
+    """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad.
+
+    A number that cannot take texts (21614, 30006) is marked as a landline: a patient
+    followed by phone calls keeps them (only the SMS fallback is skipped).
+    """
+    if code in LANDLINE_CODES and not patient.landline:
+        patient.landline = True
+        record(
+            session,
+            clinic_id=patient.clinic_id,
+            actor="system:twilio",
+            action="patient.landline",
+            subject=f"patient:{patient.id}",
+            detail={"error_code": code},
+        )
+    if code in LANDLINE_CODES and patient.channel == "voice":
+        return
     if kind is FailureKind.OPTED_OUT and patient.status != "opted_out":
         patient.status = "opted_out"
         patient.status_reason = "carrier_opt_out"
@@ -208,7 +231,10 @@ def record_status(
         message.error_code = error_code
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if patient is not None:
-            mark_number_problem(session, patient, classify_error_code(error_code, None), now=now)
+            kind = classify_error_code(error_code, None)
+            mark_number_problem(session, patient, kind, now=now, code=error_code)
+    if new >= TERMINAL:
+        call_ended(session, message, status, now=now)
     session.commit()
     return True
 

@@ -1,5 +1,6 @@
 """Twilio's webhooks: inbound SMS, voice calls and status callbacks."""
 
 from service.webhooks.twilio import twilio_hooks
+from service.webhooks.voice import voice_hooks
 
-__all__ = ["twilio_hooks"]
+__all__ = ["twilio_hooks", "voice_hooks"]

@@ -25,9 +25,7 @@ def upgrade() -> None:
             sa.Column("landline", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
     with op.batch_alter_table("checkins", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("attempt", sa.Integer(), server_default="1", nullable=False)
-        )
+        batch_op.add_column(sa.Column("attempt", sa.Integer(), server_default="1", nullable=False))
         batch_op.add_column(sa.Column("retry_of", sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_checkins_retry_of"), ["retry_of"])
         batch_op.create_foreign_key(
