@@ -341,7 +341,7 @@ def create_checkin(patient_id: int) -> ResponseReturnValue:
     values = {name: request.form.get(name, "") for name in CHECKIN_FIELDS}
     form = Form(submitted(CHECKIN_FIELDS))
     at = form.instant("at", local_zone=found.timezone)
-    channel = form.choice("channel", CHANNELS, default="sms")
+    channel = form.choice("channel", CHANNELS, default=found.channel)
     try:
         form.check()
     except Invalid as exc:
