@@ -79,9 +79,7 @@ def test_an_unknown_caller_hears_the_emergency_line_in_english_and_spanish(
     assert twiml.hangs_up()
 
 
-def test_an_unknown_caller_to_a_clinic_number_may_press_0(
-    call: Any, make_clinic: Any
-) -> None:
+def test_an_unknown_caller_to_a_clinic_number_may_press_0(call: Any, make_clinic: Any) -> None:
     own = make_clinic("Lakeside", on_call_phone="+15005550009", phone="+15005550010")
     twiml = call("/twilio/voice", From="+12025550999", To="+15005550010", Direction="inbound")
     path, query, _ = gather_of(twiml)

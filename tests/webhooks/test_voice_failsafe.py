@@ -75,9 +75,7 @@ def failing_app(tmp_path: Path, database_url: str) -> Any:
 @pytest.fixture
 def broken_app(tmp_path: Path) -> Iterator[Any]:
     """The database at a dead address, Redis stopped."""
-    app = failing_app(
-        tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/nowhere?connect_timeout=2"
-    )
+    app = failing_app(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/nowhere?connect_timeout=2")
     yield app
     app.extensions["checkin"].close()
 
