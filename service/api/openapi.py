@@ -150,6 +150,11 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "reasons": {"type": "array", "items": {"type": "string"}},
                 "needs_review": {"type": "boolean"},
+                "outcome": {
+                    "type": "string",
+                    "enum": ["answered", "machine", "no_input", "opted_out"],
+                    "description": "Outbound check-in calls only: how the call ended for us",
+                },
             },
         },
         "Escalation": {

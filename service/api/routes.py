@@ -79,6 +79,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "status": message.status,
         "created_at": iso(message.created_at),
     }
+    if message.outcome is not None:
+        item["outcome"] = message.outcome  # a call's end: machine, no_input, answered...
     if message.direction == "inbound":
         item["category"] = message.category
         item["reasons"] = message.reasons or []

@@ -224,3 +224,15 @@ def test_a_forged_voice_webhook_is_403(client: Any, make_patient: Any, path: str
     make_patient(PHONE)
     response = client.post(path, data={"CallSid": "CA1", "Digits": "3"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("caller", [PHONE, "+12025550999"])
+def test_a_replayed_call_is_answered_the_same_and_stores_nothing(
+    call: Any, make_patient: Any, runtime: Any, caller: str
+) -> None:
+    make_patient(PHONE)
+    first = call("/twilio/voice", From=caller, Direction="inbound")
+    again = call("/twilio/voice", From=caller, Direction="inbound")
+    assert first.says() == again.says() and first.verbs() == again.verbs()
+    with runtime.sessions() as session:
+        assert session.scalars(select(Message)).all() == []

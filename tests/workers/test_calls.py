@@ -90,6 +90,10 @@ def test_a_voicemail_gets_a_short_message_and_the_call_is_tried_again(
     assert "send you a text" in voicemail.spoken() and "call 911 now" in voicemail.spoken()
     (retry,) = pending_tries(runtime)
     assert (retry.channel, retry.attempt) == ("voice", 2)
+    (shown,) = client.get(
+        f"/api/v1/patients/{voice_patient['id']}/messages", headers=clinic.headers
+    ).get_json()["items"]
+    assert (shown["status"], shown["outcome"]) == ("completed", "machine")
 
 
 @pytest.mark.parametrize("misses", [("busy", "no-answer", "failed")])
