@@ -373,6 +373,18 @@ class FakeTwilio:
             self.fail_next(**(request.get_json(force=True) or {}))
             return jsonify({"ok": True})
 
+        @app.post("/_fake/calls/<sid>/run")
+        def fake_run_call(sid: str) -> Response:
+            options = request.get_json(force=True) or {}
+            given = [tuple(i) if isinstance(i, list) else i for i in options.get("inputs", [])]
+            documents = self.run_call(
+                sid,
+                options.get("outcome", "completed"),
+                answered_by=options.get("answered_by", "human"),
+                inputs=tuple(given),
+            )
+            return jsonify({"twiml": documents})
+
         @app.post("/_fake/reset")
         def fake_reset() -> Response:
             self.reset()

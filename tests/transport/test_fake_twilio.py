@@ -193,6 +193,16 @@ def test_runs_as_a_process_with_control_endpoints() -> None:
             calls = requests.get(f"{base}/_fake/calls", timeout=5).json()
             assert [c["sid"] for c in calls] == [call.sid]
             assert len(requests.get(f"{base}/_fake/requests", timeout=5).json()) == 3
+            played = requests.post(
+                f"{base}/_fake/calls/{call.sid}/run", json={"outcome": "busy"}, timeout=5
+            )
+            assert played.json() == {"twiml": []}
+            fetched = requests.get(
+                f"{base}/2010-04-01/Accounts/{sid}/Calls/{call.sid}.json",
+                auth=(sid, token),
+                timeout=5,
+            )
+            assert fetched.json()["status"] == "busy"
             assert requests.post(f"{base}/_fake/reset", timeout=5).ok
             assert requests.get(f"{base}/_fake/requests", timeout=5).json() == []
         finally:
