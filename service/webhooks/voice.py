@@ -51,10 +51,13 @@ def heard() -> Heard:
         sure: float | None = float(confidence) if confidence else None
     except ValueError:
         sure = None
+    # On a call we placed, Twilio's From is our number and To the patient's.
+    ours = field("Direction").startswith("outbound")
+    patient_side, our_side = ("To", "From") if ours else ("From", "To")
     return Heard(
         call_sid=field("CallSid"),
-        from_number=field("From", 32),
-        to_number=field("To", 32),
+        from_number=field(patient_side, 32),
+        to_number=field(our_side, 32),
         patient_id=number_arg("patient"),
         call_id=number_arg("call"),
         step=min(number_arg("step") or 1, 9),

@@ -135,7 +135,9 @@ def test_a_voice_answer_that_cannot_be_stored_is_spooled_and_replayed(
 ) -> None:
     patient = make_patient(PHONE)
     path = f"/twilio/voice/gather?patient={patient['id']}&step=1"
-    twiml, _ = post(broken_app, path, Digits="3")
+    # Our check-in call: Twilio's From is the clinic's number, To the patient's.
+    outbound = {"From": "+15005550006", "To": PHONE, "Direction": "outbound-api"}
+    twiml, _ = post(broken_app, path, Digits="3", **outbound)
     assert twiml.says()[0].text.startswith("We received your answer")
     assert "911" in twiml.spoken() and twiml.hangs_up()
     broken_spool = spool_path(broken_app.extensions["checkin"].settings.instance_path)
@@ -148,7 +150,7 @@ def test_a_voice_answer_that_cannot_be_stored_is_spooled_and_replayed(
     items = client.get(
         f"/api/v1/patients/{patient['id']}/messages", headers=clinic.headers
     ).get_json()["items"]
-    assert [(m["channel"], m["category"]) for m in items] == [("voice", "worse")]
+    assert [(m["channel"], m["category"], m["from"]) for m in items] == [("voice", "worse", PHONE)]
     escalations = client.get("/api/v1/escalations", headers=clinic.headers).get_json()["items"]
     assert [e["reason"] for e in escalations] == ["worsening"]
     with app.extensions["checkin"].sessions() as session:
