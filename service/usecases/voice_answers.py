@@ -95,9 +95,11 @@ def hear(
     language = patient.language
     if category == "emergency" or first.category == "emergency":
         return Spoken(emergency_answer(settings, patient), outcome.alert_message_ids)
-    if category == "unclear" and outcome.answer and heard.step < LAST_STEP:
+    if category == "unclear" and heard.step < LAST_STEP:
+        # A second chance on every call, even when a text already got the menu once.
+        prompt = outcome.answer or text("voice.answer.menu", language)
         again = listen(settings, patient.id, heard.call_id, heard.step + 1)
-        return Spoken(voice_twiml.ask(outcome.answer, again, language), outcome.alert_message_ids)
+        return Spoken(voice_twiml.ask(prompt, again, language), outcome.alert_message_ids)
     spoken = outcome.answer or text("voice.no_input", language, emergency=settings.emergency_number)
     return Spoken(voice_twiml.say(spoken, language), outcome.alert_message_ids)
 

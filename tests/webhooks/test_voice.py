@@ -236,3 +236,14 @@ def test_a_replayed_call_is_answered_the_same_and_stores_nothing(
     assert first.says() == again.says() and first.verbs() == again.verbs()
     with runtime.sessions() as session:
         assert session.scalars(select(Message)).all() == []
+
+
+def test_a_call_gives_its_second_chance_even_after_a_texted_menu(
+    call: Any, make_patient: Any, text_in: Any
+) -> None:
+    patient = make_patient(PHONE)
+    text_in("purple")  # the menu once, by text
+    twiml = call(f"/twilio/voice/gather?patient={patient['id']}&step=1", Digits="9")
+    path, query, _ = gather_of(twiml)
+    assert (path, query["step"]) == ("/twilio/voice/gather", "2")
+    assert twiml.says()[0].text.startswith("Sorry, we did not understand")
