@@ -108,7 +108,7 @@ def send_checkin(checkin_id: int) -> str:
         else:
             patient = session.get(Patient, checkin.patient_id)
             assert patient is not None
-            if patient.status in ("opted_out", "paused"):
+            if patient.status in ("opted_out", "paused", "archived"):
                 checkin.status = "cancelled"
                 session.commit()
                 return "cancelled"
@@ -224,7 +224,12 @@ def replay_spool() -> int:
             )
             try:
                 outcome = receive_reply(
-                    db, runtime.settings, reply, now=utcnow(), patient_id=record.get("patient_id")
+                    db,
+                    runtime.settings,
+                    reply,
+                    now=utcnow(),
+                    answered=False,
+                    patient_id=record.get("patient_id"),
                 )
             except (OperationalError, InterfaceError):
                 raise

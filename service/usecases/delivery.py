@@ -93,7 +93,11 @@ def deliver(
     if message is None or message.direction != "outbound":
         return SendResult("skipped")
     patient = session.get(Patient, message.patient_id) if message.patient_id else None
-    if patient is not None and patient.status == "opted_out" and message.status == "pending":
+    if (
+        patient is not None
+        and patient.status in ("opted_out", "archived")
+        and message.status == "pending"
+    ):
         message.status = "cancelled"
         session.commit()
         return SendResult("skipped")
@@ -183,6 +187,8 @@ def mark_number_problem(
     A number that cannot take texts (21614, 30006) is marked as a landline: a patient
     followed by phone calls keeps them (only the SMS fallback is skipped).
     """
+    if patient.status == "archived":
+        return  # archived is final: nothing is sent, nothing to change
     if code in LANDLINE_CODES and not patient.landline:
         patient.landline = True
         record(

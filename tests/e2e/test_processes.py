@@ -271,6 +271,7 @@ def test_a_voice_patient_as_processes(service: Service, fake_twilio: FakeTwilio)
         ("outbound", "voice", "busy"),
         ("outbound", "voice", "completed"),
         ("inbound", "voice", "received"),
+        ("outbound", "voice", "sent"),  # what the call said back, kept for staff
     ]
     # 5. The next check-in is a call, in 4 hours; nothing else goes out meanwhile.
     engine = create_engine(service.env["DATABASE_URL"])
