@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -128,4 +129,12 @@ class Transport(Protocol):
         ``timeout`` is how many seconds the phone rings, and ``status_callback_event`` lists
         the progress events reported to ``status_callback`` (default: all of them).
         """
+        ...
+
+    def find_sent(
+        self, *, channel: str, to: str, from_: str, since: datetime, body: str | None
+    ) -> list[Sent]:
+        """What the provider accepted to `to` from `from_` since `since` (matching `body`
+        for SMS), newest first, for a send whose answer was lost; TransportError if the
+        provider cannot be asked."""
         ...

@@ -22,7 +22,7 @@ from service import voice_twiml
 from service.core.calls import is_machine
 from service.core.texts import text
 from service.db import Clinic, Message, Patient
-from service.twiml import voice_say
+from service.usecases.delivery import alert_call, clinic_language
 from service.usecases.followup import sender_number
 from service.usecases.inbound import find_patient
 from service.voice_twiml import Listen
@@ -73,7 +73,8 @@ def answer_call(session: Session, settings: Settings, call: Answered) -> str:
         else None
     )
     if ours is not None and ours.purpose == "alert":
-        return voice_say(ours.body, "en", repeat=2)
+        # An alert call placed with a Url instead of inline TwiML: the same keypad menu.
+        return alert_call(settings, ours, clinic_language(session, ours))
     if ours is not None and ours.patient_id is not None:
         patient = session.get(Patient, ours.patient_id)
     elif call.direction.startswith("outbound"):

@@ -36,20 +36,23 @@ def texts_to_patient(fake: Any) -> list[dict[str, Any]]:
 
 
 def pending_tries(runtime: Any) -> list[CheckIn]:
+    """Scheduled check-ins, the silence rules' reminder and silence rows aside."""
     with runtime.sessions() as session:
         return list(
             session.scalars(
-                select(CheckIn).where(CheckIn.status == "scheduled").order_by(CheckIn.id)
+                select(CheckIn)
+                .where(CheckIn.status == "scheduled", CheckIn.kind.not_in(("reminder", "silence")))
+                .order_by(CheckIn.id)
             )
         )
 
 
 def time_passes(runtime: Any, run_jobs: Any) -> None:
-    """Make every scheduled check-in due now, then let the dispatch and the workers run."""
+    """Make the next tries due now (not the silence rules' reminder), then run the workers."""
     with runtime.sessions() as session:
         session.execute(
             update(CheckIn)
-            .where(CheckIn.status == "scheduled")
+            .where(CheckIn.status == "scheduled", CheckIn.kind.not_in(("reminder", "silence")))
             .values(due_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         session.commit()
@@ -135,6 +138,10 @@ def test_unanswered_calls_are_retried_then_the_check_in_goes_by_sms(
     time_passes(runtime, run_jobs)  # nothing more
     assert len(calls_to_patient(calls_reach_app)) == 3
     assert len(texts_to_patient(calls_reach_app)) == 1
+    from service.usecases.silence import unanswered
+
+    with runtime.sessions() as session:  # the silence rules see one unanswered check-in
+        assert unanswered(session, voice_patient["id"]) == 1
 
 
 def test_no_retry_once_the_patient_answered(
