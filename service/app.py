@@ -22,7 +22,7 @@ from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
 from service.usecases.spool_replay import SpoolReplayer
-from service.webhooks import alert_hooks, twilio_hooks
+from service.webhooks import alert_hooks, twilio_hooks, voice_hooks
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     replayer.wake_if_spooled()
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
+    app.register_blueprint(voice_hooks)
     app.register_blueprint(alert_hooks)
     app.register_blueprint(dashboard)
 

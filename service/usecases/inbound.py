@@ -250,9 +250,14 @@ def store_reply(
         )
     decision = decide(patient, policy_reply, now, needs_review=triage.needs_review)
     answer = render_answer(
-        decision.answer, language, patient.clinic.name, settings, decision.emergency_line
+        decision.answer,
+        language,
+        patient.clinic.name,
+        settings,
+        decision.emergency_line,
+        reply.channel,
     )
-    plan = plan_decision(patient, decision, now=now)
+    plan = plan_decision(patient, decision, now=now, channel=reply.channel)
     steps = list(plan.steps) + told(answer)
     if policy_reply in (Reply.STOP, Reply.START):
         actor = f"patient:{patient.id}"

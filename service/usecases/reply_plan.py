@@ -69,13 +69,13 @@ def cancel_step(patient_id: int, now: datetime) -> Step:
     )
 
 
-def checkin_step(patient: Patient, due: datetime, kind: str, now: datetime) -> Step:
+def checkin_step(patient: Patient, due: datetime, kind: str, now: datetime, channel: str) -> Step:
     """A new check-in, moved out of the patient's quiet hours (as `add_checkin` does)."""
     row = {
         "clinic_id": patient.clinic_id,
         "patient_id": patient.id,
         "due_at": outside_quiet_hours(due, patient.timezone),
-        "channel": "sms",
+        "channel": channel,
         "kind": kind,
         "status": "scheduled",
         "created_at": now,
@@ -132,13 +132,20 @@ def answer_step(inbound: dict[str, Any], answer: str, now: datetime) -> Step:
     return lambda refs: insert_row(MESSAGES, row, refs)
 
 
-def plan_decision(patient: Patient, decision: Decision, *, now: datetime) -> Plan:
-    """The steps of one decision for one patient (answers are rendered by the caller)."""
+def plan_decision(
+    patient: Patient, decision: Decision, *, now: datetime, channel: str = "sms"
+) -> Plan:
+    """The steps of one decision for one patient (answers are rendered by the caller).
+
+    `channel` is the reply's: a follow-up stays on the phone call the patient answered,
+    else goes by the patient's channel (as `apply_decision` does).
+    """
     steps: list[Step] = [state_step(patient, decision, now)]
     if decision.next_checkin_in is not None:
         steps.append(cancel_step(patient.id, now))
         due = now + decision.next_checkin_in
-        steps.append(checkin_step(patient, due, decision.checkin_kind or "checkin", now))
+        follow_up = "voice" if channel == "voice" else patient.channel
+        steps.append(checkin_step(patient, due, decision.checkin_kind or "checkin", now, follow_up))
     elif not decision.keep_pending_checkin:
         steps.append(cancel_step(patient.id, now))
     escalation: dict[str, Any] | None = None

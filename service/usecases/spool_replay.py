@@ -44,7 +44,12 @@ def replay_spool(runtime: Runtime) -> int:
                 try:
                     # Answered from the fallback at the time: that answer is not stored.
                     outcome = receive_reply(
-                        db, runtime.settings, reply, now=utcnow(), answered=False
+                        db,
+                        runtime.settings,
+                        reply,
+                        now=utcnow(),
+                        answered=False,
+                        patient_id=record.get("patient_id"),  # a voice answer names its patient
                     )
                 except (OperationalError, InterfaceError):
                     raise
