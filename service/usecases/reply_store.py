@@ -97,7 +97,11 @@ def insert_row(table: Any, row: dict[str, Any], refs: Refs) -> Executable:
         data if isinstance(data, ColumnElement) else value(data, table.c[name])
         for name, data in row.items()
     ]
-    return insert(table).from_select(names, select(*columns).where(refs.guard))
+    # Columns not named take their server defaults (Python-side defaults do not reach an
+    # INSERT … SELECT inside a CTE).
+    return insert(table).from_select(
+        names, select(*columns).where(refs.guard), include_defaults=False
+    )
 
 
 def execute(connection: Connection, write: ReplyWrite) -> Stored | None:
