@@ -1,5 +1,6 @@
 """The clinic API v1: JSON over HTTPS, scoped to the clinic of the bearer API key."""
 
+from service.api import operations
 from service.api.routes import api
 
-__all__ = ["api"]
+__all__ = ["api", "operations"]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from service.api.openapi import openapi_document
-from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
+from service.api import outputs
+from service.api.schemas import EscalationQuery, NewCheckin, NewPatient, parse, parse_query
+from service.api.spec import documented, openapi_document
+from service.api.validation import Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import schedule_and_enqueue
 from service.request_scope import runtime, session
@@ -46,6 +48,7 @@ def patient_json(db: Session, patient: Patient) -> dict[str, Any]:
         "name": patient.name,
         "timezone": patient.timezone,
         "language": patient.language,
+        "channel": patient.channel,
         "status": patient.status,
         "status_reason": patient.status_reason,
         "next_checkin_at": iso(next_checkin_at(db, patient.id)),
@@ -62,6 +65,7 @@ def checkin_json(checkin: CheckIn) -> dict[str, Any]:
         "channel": checkin.channel,
         "kind": checkin.kind,
         "status": checkin.status,
+        "schedule_id": checkin.schedule_id,
     }
 
 
@@ -144,31 +148,34 @@ def http_error(exc: HTTPException) -> tuple[Response, int]:
 
 
 @api.get("/openapi.json")
+@documented(public=True, errors=())
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app))
 
 
 @api.post("/patients")
+@documented(body=NewPatient, response=outputs.Patient, status=201, errors=(401, 409, 422))
 def create_patient() -> tuple[Response, int]:
     """Register a patient."""
-    form = Form(body())
-    form.reject_unknown({"phone", "name", "timezone", "language"})
-    phone = form.phone("phone", clinic().country)
-    name = form.string("name", required=False)
-    timezone = form.timezone("timezone", default=clinic().timezone)
-    language = form.choice("language", LANGUAGES, default="en")
-    form.check()
-    assert phone and timezone and language
+    form = parse(NewPatient, body(), country=clinic().country)
     db = session()
     patient = register_patient(
-        db, clinic(), phone=phone, name=name, timezone=timezone, language=language, actor=actor()
+        db,
+        clinic(),
+        phone=form.phone,
+        name=form.name,
+        timezone=form.timezone or clinic().timezone,
+        language=form.language,
+        channel=form.channel,
+        actor=actor(),
     )
     db.commit()
     return jsonify(patient_json(db, patient)), 201
 
 
 @api.get("/patients/<int:patient_id>")
+@documented(response=outputs.Patient, errors=(401, 404))
 def show_patient(patient_id: int) -> Response:
     """One patient, with status and next check-in."""
     db = session()
@@ -176,22 +183,30 @@ def show_patient(patient_id: int) -> Response:
 
 
 @api.post("/patients/<int:patient_id>/checkins")
+@documented(
+    body=NewCheckin,
+    body_required=False,
+    response=outputs.ScheduledCheckin,
+    status=201,
+    errors=(401, 404, 409, 422),
+)
 def create_checkin(patient_id: int) -> tuple[Response, int]:
-    """Schedule a check-in (now by default, by SMS by default)."""
+    """Schedule a check-in (quiet hours 21:00-08:00 local still apply)."""
     db = session()
     patient = get_patient(db, clinic(), patient_id)
     data = body()
-    form = Form({} if data is None and not request.get_data() else data)
-    form.reject_unknown({"at", "channel"})
-    at = form.instant("at", local_zone=patient.timezone)
-    channel = form.choice("channel", CHANNELS, default="sms")
-    form.check()
-    assert channel
-    checkin = schedule_and_enqueue(runtime(), db, patient, at=at, channel=channel, actor=actor())
+    form = parse(
+        NewCheckin, {} if data is None and not request.get_data() else data, zone=patient.timezone
+    )
+    channel = form.channel or patient.channel
+    checkin = schedule_and_enqueue(
+        runtime(), db, patient, at=form.at, channel=channel, actor=actor()
+    )
     return jsonify({**checkin_json(checkin), "patient": patient_json(db, patient)}), 201
 
 
 @api.get("/patients/<int:patient_id>/messages")
+@documented(response=outputs.MessageList, errors=(401, 404))
 def patient_messages(patient_id: int) -> Response:
     """The patient's messages, oldest first."""
     db = session()
@@ -203,16 +218,16 @@ def patient_messages(patient_id: int) -> Response:
 
 
 @api.get("/escalations")
+@documented(query=EscalationQuery, response=outputs.EscalationList, errors=(401, 422))
 def escalations() -> Response:
     """The clinic's escalation queue, optionally filtered by status."""
-    status = request.args.get("status")
-    if status is not None and status not in ("open", "acknowledged"):
-        raise Invalid([FieldError("status", "must be open or acknowledged")])
-    rows = list_escalations(session(), clinic(), status=status)
+    query = parse_query(EscalationQuery, request.args)
+    rows = list_escalations(session(), clinic(), status=query.status)
     return jsonify({"items": [escalation_json(e) for e in rows]})
 
 
 @api.post("/escalations/<int:escalation_id>/acknowledge")
+@documented(response=outputs.Escalation, errors=(401, 404))
 def acknowledge_escalation(escalation_id: int) -> Response:
     """Mark an escalation as seen by staff."""
     db = session()

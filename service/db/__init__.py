@@ -9,6 +9,7 @@ from service.db.models import (
     Escalation,
     Message,
     Patient,
+    Schedule,
     utcnow,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "Escalation",
     "Message",
     "Patient",
+    "Schedule",
     "make_engine",
     "make_session_factory",
     "upgrade",

@@ -77,6 +77,8 @@ class Clinic(Base):
     country: Mapped[str] = mapped_column(String(2), default="US")
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # WhatsApp templates (Twilio ContentSid) by language, for first contacts out of the window.
+    whatsapp_templates: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -92,6 +94,7 @@ class Patient(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2), default="en")
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     same_streak: Mapped[int] = mapped_column(Integer, default=0)
@@ -120,8 +123,29 @@ class CheckIn(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id"), unique=True, default=None
     )
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id"), index=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Schedule(Base):
+    """A recurring check-in: every `every_seconds`, at `at_local`, until a date or a count."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    at_local: Mapped[str | None] = mapped_column(String(5), default=None)
+    until: Mapped[datetime | None] = mapped_column(default=None)
+    count: Mapped[int | None] = mapped_column(Integer, default=None)
+    made: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Message(Base):

@@ -23,6 +23,7 @@ def register_patient(
     timezone: str,
     language: str,
     actor: str,
+    channel: str = "sms",
 ) -> Patient:
     """Register a patient; a phone already used in this clinic is a Conflict."""
     taken = session.scalar(
@@ -31,7 +32,12 @@ def register_patient(
     if taken is not None:
         raise Conflict("a patient with this phone already exists in this clinic")
     patient = Patient(
-        clinic_id=clinic.id, phone=phone, name=name, timezone=timezone, language=language
+        clinic_id=clinic.id,
+        phone=phone,
+        name=name,
+        timezone=timezone,
+        language=language,
+        channel=channel,
     )
     try:
         # A savepoint: two registrations racing on one phone end in a 409, not a 500.

@@ -1,0 +1,90 @@
+"""Clinic operations on the API: the patient list, changes, and a patient's check-ins."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from service.api import outputs
+from service.api.routes import actor, api, body, checkin_json, clinic, patient_json
+from service.api.schemas import PatientChanges, PatientQuery, parse, parse_query
+from service.api.spec import documented
+from service.api.validation import FieldError, Invalid
+from service.request_scope import session
+from service.usecases.roster import (
+    PatientFilter,
+    cancel_checkin,
+    get_checkin,
+    list_checkins,
+    list_patients,
+    update_patient,
+)
+
+
+def _cursor(raw: str | None) -> int:
+    """The id a page continues after; a cursor is the last id of the previous page."""
+    if raw is None:
+        return 0
+    if not raw.isdigit() or len(raw) > 18:
+        raise Invalid([FieldError("cursor", "not a cursor from this API")])
+    return int(raw)
+
+
+@api.get("/patients")
+@documented(query=PatientQuery, response=outputs.PatientPage, errors=(401, 422))
+def list_roster() -> Response:
+    """The clinic's patients, oldest first, filtered and a page at a time."""
+    query = parse_query(PatientQuery, request.args)
+    wanted = PatientFilter(
+        status=query.status,
+        q=query.q or None,
+        open_escalation=query.escalation == "open",
+        needs_review=None if query.needs_review is None else query.needs_review == "true",
+        after_id=_cursor(query.cursor),
+        limit=query.limit,
+    )
+    db = session()
+    rows, last = list_patients(db, clinic(), wanted)
+    return jsonify(
+        {
+            "items": [patient_json(db, p) for p in rows],
+            "next_cursor": None if last is None else str(last),
+        }
+    )
+
+
+@api.patch("/patients/<int:patient_id>")
+@documented(body=PatientChanges, response=outputs.Patient, errors=(401, 404, 422))
+def change_patient(patient_id: int) -> Response:
+    """Change a patient's name, time zone, language or channel."""
+    changes = parse(PatientChanges, body())
+    db = session()
+    patient = update_patient(
+        db, clinic(), patient_id, changes.model_dump(exclude_unset=True), actor=actor()
+    )
+    db.commit()
+    return jsonify(patient_json(db, patient))
+
+
+@api.get("/patients/<int:patient_id>/checkins")
+@documented(response=outputs.CheckinList, errors=(401, 404))
+def patient_checkins(patient_id: int) -> Response:
+    """The patient's check-ins, latest due first (scheduled, sent and cancelled)."""
+    rows = list_checkins(session(), clinic(), patient_id)
+    return jsonify({"items": [checkin_json(c) for c in rows]})
+
+
+@api.get("/patients/<int:patient_id>/checkins/<int:checkin_id>")
+@documented(response=outputs.Checkin, errors=(401, 404))
+def show_checkin(patient_id: int, checkin_id: int) -> Response:
+    """One check-in of the patient."""
+    return jsonify(checkin_json(get_checkin(session(), clinic(), patient_id, checkin_id)))
+
+
+@api.delete("/patients/<int:patient_id>/checkins/<int:checkin_id>")
+@documented(response=outputs.Checkin, errors=(401, 404, 409))
+def cancel_scheduled_checkin(patient_id: int, checkin_id: int) -> Response:
+    """Cancel a scheduled check-in (409 once it is sent)."""
+    db = session()
+    checkin = cancel_checkin(db, clinic(), patient_id, checkin_id, actor=actor())
+    db.commit()
+    return jsonify(checkin_json(checkin))

@@ -1,0 +1,198 @@
+"""Request schemas of the clinic API (pydantic v2): they validate input and document it.
+
+The OpenAPI document (`service/api/spec.py`) is generated from these same classes, so the
+document and the validation cannot drift apart. `parse()` turns pydantic's errors into the
+API's own 422 shape, naming every bad field with a short message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
+
+from service.api.validation import FieldError, Invalid, parse_instant, to_e164, valid_timezone
+
+Language = Literal["en", "es"]
+PatientChannel = Literal["sms", "voice", "whatsapp"]
+CheckinChannel = Literal["sms", "voice", "whatsapp"]
+PatientStatus = Literal["active", "paused", "opted_out", "resolved", "archived"]
+EscalationStatus = Literal["open", "acknowledged", "unacknowledged"]
+
+Timezone = Annotated[
+    str,
+    Field(max_length=64, description="IANA time zone", examples=["America/Chicago"]),
+    AfterValidator(valid_timezone),
+]
+Name = Annotated[str, Field(max_length=200)]
+
+# The default of a field that may be left out but not set to null (see `_message`).
+ABSENT: Any = None
+
+
+class Schema(BaseModel):
+    """Strict about unknown fields, strips strings; every request schema derives from it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _phone(value: str, info: ValidationInfo) -> str:
+    """A phone in E.164 or national format, read in the clinic's country (from the context)."""
+    country = (info.context or {}).get("country", "US")
+    return to_e164(value, country)
+
+
+Phone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="E.164, or national format read in the clinic's country",
+        examples=["+12025550123"],
+    ),
+    AfterValidator(_phone),
+]
+
+
+class NewPatient(Schema):
+    """`POST /api/v1/patients`."""
+
+    phone: Phone
+    name: Name | None = None
+    # Absent: the clinic's time zone. An explicit null is an error, not the default.
+    timezone: Timezone = Field(default=ABSENT, description="IANA time zone; default: the clinic's")
+    language: Language = "en"
+    channel: PatientChannel = Field(
+        default="sms", description="How check-ins and follow-ups reach the patient"
+    )
+
+
+class PatientChanges(Schema):
+    """`PATCH /api/v1/patients/{id}`: any of these; `name` may be null to clear it."""
+
+    name: Name | None = None
+    timezone: Timezone = Field(default=ABSENT)
+    language: Language = Field(default=ABSENT)
+    channel: PatientChannel = Field(default=ABSENT)
+
+
+class NewCheckin(Schema):
+    """`POST /api/v1/patients/{id}/checkins`: one check-in, or a recurring schedule."""
+
+    at: datetime | None = Field(
+        default=None,
+        description="ISO 8601; without an offset, the patient's local time; default now",
+    )
+    channel: CheckinChannel | None = Field(
+        default=None, description="Default: the patient's channel"
+    )
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _instant(cls, value: Any, info: ValidationInfo) -> Any:
+        """Read a time without an offset in the patient's zone (given in the context)."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        return parse_instant(value.strip(), (info.context or {}).get("zone", "UTC"))
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """An explicit null channel is an error (absent means the patient's channel)."""
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+
+class PatientQuery(Schema):
+    """Query of `GET /api/v1/patients`."""
+
+    status: PatientStatus | None = None
+    q: str | None = Field(
+        default=None, max_length=100, description="Part of the name or of the phone"
+    )
+    escalation: Literal["open"] | None = Field(
+        default=None, description="open: only patients with an open escalation"
+    )
+    needs_review: Literal["true", "false"] | None = Field(
+        default=None, description="true: only patients with a reply flagged for review"
+    )
+    cursor: str | None = Field(
+        default=None, max_length=40, description="`next_cursor` of the previous page"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class EscalationQuery(Schema):
+    """Query of `GET /api/v1/escalations`."""
+
+    status: EscalationStatus | None = None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _message(error: ErrorDetails) -> str:
+    """The API's short message for one pydantic error."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "missing":
+        return "is required"
+    if error.get("input", "") is None:
+        return "must not be null"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "string_type":
+        return "must be a string"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "literal_error":
+        expected = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+        return f"must be one of {expected}"
+    if kind in ("int_parsing", "int_type"):
+        return "must be an integer"
+    if kind == "value_error":
+        return str(ctx["error"])
+    return str(error["msg"])
+
+
+def errors_of(exc: ValidationError) -> list[FieldError]:
+    """Every bad field of a pydantic error, named the way the API names them."""
+    found: list[FieldError] = []
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        found.append(FieldError(name, _message(error)))
+    return found
+
+
+def parse(model: type[M], data: Any, **context: Any) -> M:
+    """Validate `data` against `model`, or raise Invalid naming every bad field."""
+    errors: list[FieldError] = []
+    if not isinstance(data, dict):
+        errors.append(FieldError("body", "expected a JSON object"))
+        data = {}
+    try:
+        parsed = model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise Invalid(errors + errors_of(exc)) from None
+    if errors:
+        raise Invalid(errors)
+    return parsed
+
+
+def parse_query(model: type[M], args: Any) -> M:
+    """Validate a query string (the last value of each name) against `model`."""
+    return parse(model, {key: args.get(key) for key in args})
