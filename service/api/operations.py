@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Response, jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from service.api import outputs
 from service.api.routes import actor, api, body, checkin_json, clinic, patient_json
@@ -10,6 +13,7 @@ from service.api.schemas import PatientChanges, PatientQuery, parse, parse_query
 from service.api.spec import documented
 from service.api.validation import FieldError, Invalid
 from service.request_scope import session
+from service.usecases.importing import import_patients, read_rows
 from service.usecases.roster import (
     PatientFilter,
     cancel_checkin,
@@ -88,3 +92,26 @@ def cancel_scheduled_checkin(patient_id: int, checkin_id: int) -> Response:
     checkin = cancel_checkin(db, clinic(), patient_id, checkin_id, actor=actor())
     db.commit()
     return jsonify(checkin_json(checkin))
+
+
+@api.post("/patients/import")
+@documented(body_type="text/csv", response=outputs.ImportResult, errors=(401, 415, 422))
+def import_roster() -> Response:
+    """Import patients from CSV (phone,name,timezone,language[,channel]); rows never twice."""
+    if request.mimetype != "text/csv":
+        raise UnsupportedMediaType("send the file as text/csv")
+    try:
+        text = request.get_data().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid([FieldError("body", "not UTF-8 text")]) from None
+    rows = read_rows(text)
+    db = session()
+    report = import_patients(db, clinic(), rows, actor=actor())
+    db.commit()
+    return jsonify(
+        {
+            "created": report.created,
+            "existing": report.existing,
+            "errors": [asdict(e) for e in report.errors],
+        }
+    )

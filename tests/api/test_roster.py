@@ -186,9 +186,12 @@ def test_checkins_of_another_patient_or_clinic_are_404(
     one, two = make_patient(phone="+12025550301"), make_patient(phone="+12025550302")
     made = client.post(f"/api/v1/patients/{one['id']}/checkins", headers=clinic.headers)
     cid = made.get_json()["id"]
-    assert client.get(
-        f"/api/v1/patients/{two['id']}/checkins/{cid}", headers=clinic.headers
-    ).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/patients/{two['id']}/checkins/{cid}", headers=clinic.headers
+        ).status_code
+        == 404
+    )
     other = make_clinic(name="Other")
     path = f"/api/v1/patients/{one['id']}/checkins/{cid}"
     assert client.get(path, headers=other.headers).status_code == 404
