@@ -30,6 +30,7 @@ from service.usecases.inbound import (
 )
 from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
+from service.whatsapp import address
 from workers.context import current
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,8 @@ def send_checkin(checkin_id: int) -> str:
                 direction="outbound",
                 channel=checkin.channel,
                 purpose="checkin",
-                to_number=patient.phone,
-                from_number=sender_number(patient.clinic, settings),
+                to_number=address(patient.phone, checkin.channel),
+                from_number=address(sender_number(patient.clinic, settings), checkin.channel),
                 body=checkin_text(patient, checkin.kind, checkin.channel),
                 status="pending",
             )

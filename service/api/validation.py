@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 
 LANGUAGES = ("en", "es")
-CHANNELS = ("sms", "voice")
+CHANNELS = ("sms", "voice")  # the check-in channels of the CLI and the dashboard
 
 
 @dataclass
@@ -30,6 +30,8 @@ class Invalid(Exception):
 
 def to_e164(raw: str, country: str = "US") -> str:
     """Parse a phone number in E.164 or national format (read in `country`) into E.164."""
+    if raw.strip().lower().startswith("whatsapp:"):
+        raise ValueError('give the number in E.164, with "channel": "whatsapp"')
     try:
         number = phonenumbers.parse(raw, country)
     except phonenumbers.NumberParseException:

@@ -29,9 +29,18 @@ class ConsoleTransport:
         body: str,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> Sent:
-        """Record an SMS in the outbox and echo it."""
-        return self._record("sms", to=to, from_=from_, body=body, status_callback=status_callback)
+        """Record an SMS (or WhatsApp message) in the outbox and echo it."""
+        return self._record(
+            "sms",
+            to=to,
+            from_=from_,
+            body=body,
+            status_callback=status_callback,
+            extra={"content_sid": content_sid} if content_sid else None,
+        )
 
     def place_call(
         self, *, to: str, from_: str, twiml: str, status_callback: str | None = None
@@ -55,6 +64,7 @@ class ConsoleTransport:
         body: str,
         status_callback: str | None,
         twiml: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Sent:
         sid = "CONSOLE" + uuid.uuid4().hex
         record: dict[str, Any] = {
@@ -66,6 +76,7 @@ class ConsoleTransport:
             "status_callback": status_callback,
             "at": datetime.now(UTC).isoformat(),
         }
+        record.update(extra or {})
         if twiml is not None:
             # Kept so a simulator can follow <Gather> prompts, not only the spoken text.
             record["twiml"] = twiml

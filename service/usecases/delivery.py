@@ -19,6 +19,7 @@ from service.core.texts import text
 from service.db import CheckIn, Message, Patient
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
 from service.twiml import voice_checkin, voice_say
+from service.usecases import whatsapp
 from service.usecases.audit import record
 from service.usecases.patients import cancel_pending_checkins
 
@@ -103,7 +104,13 @@ def deliver(
     if not claim(session, message_id):
         return SendResult("skipped")
     try:
-        sent = _send(settings, transport, message, patient)
+        sent = _send(
+            settings,
+            transport,
+            message,
+            patient,
+            whatsapp.plan_or_none(session, message, patient, now),
+        )
     except TransportError as exc:
         return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
     message.twilio_sid = sent.sid
@@ -116,16 +123,24 @@ def deliver(
 
 
 def _send(
-    settings: Settings, transport: Transport, message: Message, patient: Patient | None
+    settings: Settings,
+    transport: Transport,
+    message: Message,
+    patient: Patient | None,
+    chat: whatsapp.WhatsAppSend | None = None,
 ) -> Sent:
     callback = status_callback_url(settings)
-    if message.channel == "sms":
+    if chat is not None and chat.fall_back_to_sms:
+        whatsapp.as_sms(message)
+    if message.channel in ("sms", "whatsapp"):
+        template = {} if chat is None or chat.content_sid is None else chat.template_kwargs()
         return transport.send_sms(
             to=message.to_number,
             from_=message.from_number,
             body=message.body,
             status_callback=callback,
             validity_period=CHECKIN_VALIDITY if message.purpose == "checkin" else None,
+            **template,
         )
     if message.purpose == "alert" or patient is None:
         twiml = voice_say(message.body, "en", repeat=2)
