@@ -12,8 +12,11 @@ from service.api.routes import actor, api, body, checkin_json, clinic, patient_j
 from service.api.schemas import PatientChanges, PatientQuery, parse, parse_query
 from service.api.spec import documented
 from service.api.validation import FieldError, Invalid
-from service.request_scope import session
+from service.db import utcnow
+from service.request_scope import runtime, session
+from service.usecases.fhir import patient_bundle
 from service.usecases.importing import import_patients, read_rows
+from service.usecases.patients import get_patient
 from service.usecases.roster import (
     PatientFilter,
     cancel_checkin,
@@ -115,3 +118,15 @@ def import_roster() -> Response:
             "errors": [asdict(e) for e in report.errors],
         }
     )
+
+
+@api.get("/patients/<int:patient_id>/fhir")
+@documented(response=outputs.FhirBundle, errors=(401, 404))
+def patient_fhir(patient_id: int) -> Response:
+    """The patient's record as a FHIR R4 Bundle (Patient, Observations, responses, Flags)."""
+    db = session()
+    patient = get_patient(db, clinic(), patient_id)
+    bundle = patient_bundle(db, patient, base_url=runtime().settings.public_base_url, now=utcnow())
+    response = jsonify(bundle)
+    response.mimetype = "application/fhir+json"
+    return response

@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup
 from config import ConfigError, Settings
 from service.cli.clinic import clinic_group
 from service.cli.db import db_group
+from service.cli.export import export_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
 from service.cli.triage import triage_group
@@ -38,6 +39,7 @@ cli.add_command(clinic_group)
 cli.add_command(patient_group)
 cli.add_command(simulate)
 cli.add_command(triage_group)
+cli.add_command(export_group)
 
 
 def main() -> None:
