@@ -29,6 +29,7 @@ from service.usecases.inbound import (
     unprocessed_message_ids,
 )
 from service.usecases.patients import add_checkin, next_checkin_at
+from service.usecases.schedules import sync_schedule, sync_waiting
 from service.usecases.voice import checkin_question
 from service.whatsapp import address
 from workers.context import current
@@ -142,6 +143,7 @@ def send_checkin(checkin_id: int) -> str:
             session.flush()
             checkin.message_id = message_id = message.id
             schedule_reminder(session, patient, checkin, now)
+            sync_schedule(session, patient, now)  # the next routine check-in, if any
             session.commit()
     return deliver_message(message_id)
 
@@ -179,6 +181,7 @@ def dispatch_due() -> dict[str, int]:
         with runtime.sessions() as session:
             counts["replayed"] = replay_spool()
             counts["emergencies"] = finish_unprocessed(session)
+            counts["routine"] = sync_waiting(session, now)
             for checkin_id in delivery.due_checkin_ids(session, now=now):
                 counts["checkins"] += enqueue_checkin(runtime, checkin_id)
             for message_id, urgent in delivery.waiting_message_ids(

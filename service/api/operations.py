@@ -8,12 +8,21 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from service.api import outputs
-from service.api.routes import actor, api, body, checkin_json, clinic, patient_json
+from service.api.routes import (
+    actor,
+    api,
+    body,
+    checkin_json,
+    clinic,
+    patient_json,
+    schedule_json,
+)
 from service.api.schemas import PatientChanges, PatientQuery, parse, parse_query
 from service.api.spec import documented
 from service.api.validation import FieldError, Invalid
 from service.db import utcnow
 from service.request_scope import runtime, session
+from service.usecases.audit import record
 from service.usecases.fhir import patient_bundle
 from service.usecases.importing import import_patients, read_rows
 from service.usecases.patients import get_patient
@@ -25,6 +34,7 @@ from service.usecases.roster import (
     list_patients,
     update_patient,
 )
+from service.usecases.schedules import end_schedule, patient_schedule
 
 
 def _cursor(raw: str | None) -> int:
@@ -130,3 +140,29 @@ def patient_fhir(patient_id: int) -> Response:
     response = jsonify(bundle)
     response.mimetype = "application/fhir+json"
     return response
+
+
+@api.get("/patients/<int:patient_id>/schedule")
+@documented(response=outputs.Schedule, errors=(401, 404))
+def show_schedule(patient_id: int) -> Response:
+    """The patient's active recurring schedule (404 when there is none)."""
+    db = session()
+    return jsonify(schedule_json(patient_schedule(db, get_patient(db, clinic(), patient_id))))
+
+
+@api.delete("/patients/<int:patient_id>/schedule")
+@documented(response=outputs.Schedule, errors=(401, 404))
+def stop_schedule(patient_id: int) -> Response:
+    """End the recurring schedule; its check-in not yet sent is cancelled."""
+    db = session()
+    schedule = patient_schedule(db, get_patient(db, clinic(), patient_id))
+    end_schedule(db, schedule)
+    record(
+        db,
+        clinic_id=clinic().id,
+        actor=actor(),
+        action="schedule.cancel",
+        subject=f"schedule:{schedule.id}",
+    )
+    db.commit()
+    return jsonify(schedule_json(schedule))

@@ -77,10 +77,25 @@ class Checkin(Out):
     schedule_id: int | None = None
 
 
+class Schedule(Out):
+    """A recurring schedule: every `every_seconds`, at `at_local`, until a date or a count."""
+
+    id: int
+    patient_id: int
+    every_seconds: int
+    at_local: str | None
+    starts_at: datetime = Field(description="The first occurrence")
+    until: datetime | None
+    count: int | None
+    channel: str | None = Field(description="null: the patient's channel")
+    status: Literal["active", "finished", "cancelled", "ended", "replaced"]
+
+
 class ScheduledCheckin(Checkin):
-    """The check-in just scheduled, with its patient."""
+    """The check-in just scheduled, with its patient (and its schedule when recurring)."""
 
     patient: Patient | None = None
+    schedule: Schedule | None = None
 
 
 class CheckinList(Out):

@@ -13,8 +13,9 @@ from service.api import outputs
 from service.api.schemas import EscalationQuery, NewCheckin, NewPatient, parse, parse_query
 from service.api.spec import documented, openapi_document
 from service.api.validation import Invalid
-from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
+from service.db import CheckIn, Clinic, Escalation, Message, Patient, Schedule, utcnow
 from service.enqueue import schedule_and_enqueue
+from service.recurring import start_schedule_and_enqueue
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
@@ -66,6 +67,21 @@ def checkin_json(checkin: CheckIn) -> dict[str, Any]:
         "kind": checkin.kind,
         "status": checkin.status,
         "schedule_id": checkin.schedule_id,
+    }
+
+
+def schedule_json(schedule: Schedule) -> dict[str, Any]:
+    """A recurring schedule as the API shows it."""
+    return {
+        "id": schedule.id,
+        "patient_id": schedule.patient_id,
+        "every_seconds": schedule.every_seconds,
+        "at_local": schedule.at_local,
+        "starts_at": iso(schedule.starts_at),
+        "until": iso(schedule.until),
+        "count": schedule.count,
+        "channel": schedule.channel,
+        "status": schedule.status,
     }
 
 
@@ -191,7 +207,7 @@ def show_patient(patient_id: int) -> Response:
     errors=(401, 404, 409, 422),
 )
 def create_checkin(patient_id: int) -> tuple[Response, int]:
-    """Schedule a check-in (quiet hours 21:00-08:00 local still apply)."""
+    """Schedule a check-in, or a recurring schedule with `every` (quiet hours still apply)."""
     db = session()
     patient = get_patient(db, clinic(), patient_id)
     data = body()
@@ -199,6 +215,21 @@ def create_checkin(patient_id: int) -> tuple[Response, int]:
         NewCheckin, {} if data is None and not request.get_data() else data, zone=patient.timezone
     )
     channel = form.channel or patient.channel
+    if form.every is not None:
+        schedule, checkin = start_schedule_and_enqueue(
+            runtime(),
+            db,
+            patient,
+            every=form.every,
+            at_local=form.at_local,
+            start=form.at,
+            until=form.until,
+            count=form.count,
+            channel=form.channel,
+            actor=actor(),
+        )
+        answer = {**checkin_json(checkin), "schedule": schedule_json(schedule)}
+        return jsonify({**answer, "patient": patient_json(db, patient)}), 201
     checkin = schedule_and_enqueue(
         runtime(), db, patient, at=form.at, channel=channel, actor=actor()
     )

@@ -7,6 +7,7 @@ API's own 422 shape, naming every bad field with a short message.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -18,10 +19,12 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from service.api.validation import FieldError, Invalid, parse_instant, to_e164, valid_timezone
+from service.core.recurrence import MAX_COUNT, parse_at_local, parse_every
 
 Language = Literal["en", "es"]
 PatientChannel = Literal["sms", "voice", "whatsapp"]
@@ -97,6 +100,66 @@ class NewCheckin(Schema):
         default=None, description="Default: the patient's channel"
     )
 
+    every: str | None = Field(
+        default=None,
+        description='Recurring: the step, such as "1d", "12h" or "2w" (1h to 90d)',
+        examples=["1d"],
+    )
+    at_local: str | None = Field(
+        default=None,
+        description="Recurring: the patient's local time of each check-in, HH:MM",
+        examples=["10:00"],
+    )
+    until: datetime | None = Field(
+        default=None,
+        description="Recurring: the last possible check-in (a date alone: that whole day)",
+    )
+    count: int | None = Field(
+        default=None, ge=1, le=MAX_COUNT, strict=True, description="Recurring: how many"
+    )
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        """A step such as 1d."""
+        if value is not None:
+            parse_every(value)
+        return value
+
+    @field_validator("at_local")
+    @classmethod
+    def _at_local(cls, value: str | None) -> str | None:
+        """A wall-clock time such as 10:00."""
+        if value is not None:
+            parse_at_local(value)
+        return value
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _until(cls, value: Any, info: ValidationInfo) -> Any:
+        """Like `at`; a date alone means the end of that local day."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        zone = (info.context or {}).get("zone", "UTC")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return parse_instant(value.strip() + "T23:59:59", zone)
+        return parse_instant(value.strip(), zone)
+
+    @model_validator(mode="after")
+    def _recurring_needs_every(self) -> NewCheckin:
+        """`at_local`, `until` and `count` describe a recurring schedule: `every` is needed."""
+        if self.every is None:
+            named = [n for n in ("at_local", "until", "count") if getattr(self, n) is not None]
+            if named:
+                raise PydanticCustomError(
+                    "needs_every",
+                    "only for a recurring schedule: give every too",
+                    {"fields": ",".join(named)},
+                )
+        return self
+
     @field_validator("at", mode="before")
     @classmethod
     def _instant(cls, value: Any, info: ValidationInfo) -> Any:
@@ -164,6 +227,8 @@ def _message(error: ErrorDetails) -> str:
         return f"must be one of {expected}"
     if kind in ("int_parsing", "int_type"):
         return "must be an integer"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"must be between 1 and {MAX_COUNT}" if "count" in error["loc"] else error["msg"]
     if kind == "value_error":
         return str(ctx["error"])
     return str(error["msg"])
@@ -173,6 +238,9 @@ def errors_of(exc: ValidationError) -> list[FieldError]:
     """Every bad field of a pydantic error, named the way the API names them."""
     found: list[FieldError] = []
     for error in exc.errors(include_url=False):
+        if error["type"] == "needs_every":  # one error naming each field that needs it
+            found += [FieldError(n, str(error["msg"])) for n in error["ctx"]["fields"].split(",")]
+            continue
         name = ".".join(str(part) for part in error["loc"]) or "body"
         found.append(FieldError(name, _message(error)))
     return found

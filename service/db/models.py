@@ -138,13 +138,15 @@ class Schedule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    starts_at: Mapped[datetime]  # the first occurrence
     every_seconds: Mapped[int] = mapped_column(Integer)
     at_local: Mapped[str | None] = mapped_column(String(5), default=None)
     until: Mapped[datetime | None] = mapped_column(default=None)
     count: Mapped[int | None] = mapped_column(Integer, default=None)
-    made: Mapped[int] = mapped_column(Integer, default=0)
+    # The last occurrence put in the check-ins table: the next one is strictly after it.
+    last_due_at: Mapped[datetime | None] = mapped_column(default=None)
     channel: Mapped[str | None] = mapped_column(String(16), default=None)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0001
-Create Date: 2026-12-01 02:17:58.996041
+Create Date: 2026-12-01 02:24:28.166747
 """
 
 from collections.abc import Sequence
@@ -26,11 +26,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("clinic_id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", service.db.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("every_seconds", sa.Integer(), nullable=False),
         sa.Column("at_local", sa.String(length=5), nullable=True),
         sa.Column("until", service.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("count", sa.Integer(), nullable=True),
-        sa.Column("made", sa.Integer(), nullable=False),
+        sa.Column("last_due_at", service.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("channel", sa.String(length=16), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", service.db.models.UTCDateTime(timezone=True), nullable=False),
@@ -44,6 +45,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_schedules_patient_id"), ["patient_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_schedules_status"), ["status"], unique=False)
 
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.add_column(sa.Column("schedule_id", sa.Integer(), nullable=True))
@@ -80,6 +82,7 @@ def downgrade() -> None:
         batch_op.drop_column("schedule_id")
 
     with op.batch_alter_table("schedules", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_schedules_status"))
         batch_op.drop_index(batch_op.f("ix_schedules_patient_id"))
 
     op.drop_table("schedules")
