@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
-from service.api import api
+from service.api import admin, api
 from service.dashboard import dashboard
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
+    app.register_blueprint(admin)
     app.register_blueprint(twilio_hooks)
     app.register_blueprint(dashboard)
 

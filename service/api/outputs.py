@@ -176,6 +176,7 @@ class Clinic(Out):
     on_call_phone: str
     timezone: str
     country: str
+    whatsapp_templates: dict[str, str]
     created_at: datetime
 
 

@@ -179,6 +179,43 @@ class NewCheckin(Schema):
         return value
 
 
+def _optional_phone(value: str | None, info: ValidationInfo) -> str | None:
+    return None if value is None else _phone(value, info)
+
+
+ContentSid = Annotated[
+    str,
+    Field(
+        pattern=r"^HX[0-9a-fA-F]{32}$",
+        description="An approved WhatsApp template's Content SID",
+        examples=["HX" + "0" * 32],
+    ),
+]
+
+
+class NewClinic(Schema):
+    """`POST /api/v1/admin/clinics`."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    on_call_phone: Phone
+    phone: Annotated[str | None, AfterValidator(_optional_phone)] = Field(
+        default=None, description="The clinic's own Twilio number; default TWILIO_FROM_NUMBER"
+    )
+    timezone: Timezone = "America/New_York"
+
+
+class ClinicChanges(Schema):
+    """`PATCH /api/v1/admin/clinics/{id}`: any of these (`phone` null: the shared number)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] = Field(default=ABSENT)
+    on_call_phone: Phone = Field(default=ABSENT)
+    phone: Annotated[str | None, AfterValidator(_optional_phone)] = None
+    timezone: Timezone = Field(default=ABSENT)
+    whatsapp_templates: dict[Language, ContentSid] | None = Field(
+        default=None, description="Template per language, used outside the 24-hour window"
+    )
+
+
 class PatientQuery(Schema):
     """Query of `GET /api/v1/patients`."""
 
@@ -229,6 +266,10 @@ def _message(error: ErrorDetails) -> str:
         return "must be an integer"
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"must be between 1 and {MAX_COUNT}" if "count" in error["loc"] else error["msg"]
+    if kind == "string_pattern_mismatch":
+        return "is not in the expected format"
+    if kind == "dict_type":
+        return "must be an object"
     if kind == "value_error":
         return str(ctx["error"])
     return str(error["msg"])

@@ -8,6 +8,7 @@ import click
 from flask.cli import FlaskGroup
 
 from config import ConfigError, Settings
+from service.cli import clinic_ops  # noqa: F401  (adds list and whatsapp-template)
 from service.cli.clinic import clinic_group
 from service.cli.db import db_group
 from service.cli.export import export_group
