@@ -292,11 +292,12 @@ class FakeTwilio:
         prefix = "SM" if endpoint == "messages" else "CA"
         sid = prefix + secrets.token_hex(16)
         resource = self._resource(endpoint, sid, account_sid)
+        answered = dict(resource)  # Twilio answers "queued"; WhatsApp's refusal comes later
         if endpoint == "messages":
             self._whatsapp_outside_window(resource)
         with self._lock:
             self._created[sid] = {"endpoint": endpoint, "form": form, "resource": resource}
-        return jsonify(resource), 201
+        return jsonify(answered), 201
 
     def _take_failure(self, endpoint: Endpoint, to: str | None) -> _Failure | None:
         with self._lock:
@@ -310,7 +311,8 @@ class FakeTwilio:
         return None
 
     def _whatsapp_outside_window(self, resource: dict[str, Any]) -> None:
-        """Free text to WhatsApp outside the 24-hour window: accepted, then failed (63016)."""
+        """Free text to WhatsApp outside the 24-hour window: accepted (201, queued), then
+        failed with 63016, as a later fetch or status callback shows."""
         to, form = resource["to"], request.form
         if to.startswith("whatsapp:") and not form.get("ContentSid"):
             with self._lock:

@@ -178,6 +178,10 @@ class Message(Base):
     processed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
+    # The SMS copy of a WhatsApp check-in that WhatsApp refused (63016): one copy at most.
+    resent_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id"), unique=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -130,8 +130,6 @@ def _send(
     chat: whatsapp.WhatsAppSend | None = None,
 ) -> Sent:
     callback = status_callback_url(settings)
-    if chat is not None and chat.fall_back_to_sms:
-        whatsapp.as_sms(message)
     if message.channel in ("sms", "whatsapp"):
         template = {} if chat is None or chat.content_sid is None else chat.template_kwargs()
         return transport.send_sms(
@@ -221,6 +219,7 @@ def record_status(
     message.status = status
     if error_code is not None:
         message.error_code = error_code
+        whatsapp.after_refusal(session, message, error_code)
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if patient is not None:
             mark_number_problem(session, patient, classify_error_code(error_code, None), now=now)

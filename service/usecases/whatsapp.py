@@ -4,8 +4,9 @@ WhatsApp delivers free text only within 24 hours of the patient's last message t
 clinic; outside that window Twilio accepts the request and WhatsApp refuses it (63016). So a
 check-in to a patient who has not written in 24 hours goes out as the clinic's approved
 template for the patient's language, with the clinic's name as its variable {{1}}. A clinic
-with no template for that language reaches the patient by SMS instead, so the check-in is
-not lost.
+with no template for that language sends free text, which WhatsApp delivers inside the
+window; when WhatsApp refuses it (error 63016, reported by the status callback) the same
+check-in goes out once by SMS, so the patient is not left without it.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class WhatsAppSend:
-    """How one WhatsApp message goes out: free text, a template, or by SMS instead."""
+    """How one WhatsApp message goes out: free text, or a template."""
 
     content_sid: str | None = None
     content_variables: str | None = None
-    fall_back_to_sms: bool = False
 
     def template_kwargs(self) -> dict[str, str]:
         """The template's arguments of `Transport.send_sms`."""
@@ -69,7 +69,7 @@ def plan(
         return WhatsAppSend()  # answers follow the patient's own message: inside the window
     template = template_for(patient.clinic, patient.language)
     if template is None:
-        return WhatsAppSend(fall_back_to_sms=True)
+        return WhatsAppSend()  # free text; `after_refusal` sends it by SMS if refused
     variables = json.dumps({"1": patient.clinic.name})
     return WhatsAppSend(content_sid=template, content_variables=variables)
 
@@ -81,8 +81,31 @@ def plan_or_none(
     return plan(session, message, patient, now) if message.channel == CHANNEL else None
 
 
-def as_sms(message: Message) -> None:
-    """Turn a stored WhatsApp message into the SMS it is sent as."""
-    message.channel = "sms"
-    message.to_number = bare(message.to_number)
-    message.from_number = bare(message.from_number)
+OUTSIDE_WINDOW = 63016
+
+
+def after_refusal(session: Session, message: Message, error_code: int | None) -> Message | None:
+    """A check-in WhatsApp refused outside the window goes out once by SMS instead.
+
+    The SMS copy is stored `pending` and the workers' dispatch sends it. A callback that
+    comes twice makes no second copy: `resent_from_id` is unique.
+    """
+    if error_code != OUTSIDE_WINDOW or message.channel != CHANNEL or message.purpose != "checkin":
+        return None
+    made = session.scalar(select(Message.id).where(Message.resent_from_id == message.id))
+    if made is not None:
+        return None
+    copy = Message(
+        clinic_id=message.clinic_id,
+        patient_id=message.patient_id,
+        direction="outbound",
+        channel="sms",
+        purpose="checkin",
+        to_number=bare(message.to_number),
+        from_number=bare(message.from_number),
+        body=message.body,
+        status="pending",
+        resent_from_id=message.id,
+    )
+    session.add(copy)
+    return copy

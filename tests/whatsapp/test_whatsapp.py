@@ -4,6 +4,7 @@ templates (ContentSid), against the fake Twilio API over HTTP with the real twil
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from service.db import Clinic
 from service.transport import TransportError
 from service.transport.twilio_rest import TwilioRestTransport
 from tests.conftest import FROM_NUMBER, sms_poster
+from workers import jobs
 
 PHONE = "+12025550123"
 TEMPLATE = "HX" + "a" * 32
@@ -80,15 +82,36 @@ def test_the_template_follows_the_patients_language(
     assert fake_twilio.messages()[0]["ContentSid"] == spanish
 
 
-def test_without_a_template_the_checkin_goes_by_sms_rather_than_fail(
-    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any
+def test_without_a_template_free_text_and_once_refused_the_same_checkin_by_sms(
+    client: Any,
+    clinic: Any,
+    make_patient: Any,
+    run_jobs: Any,
+    fake_twilio: Any,
+    sign: Any,
 ) -> None:
     patient = whatsapp_patient(make_patient)
     checkin_now(client, clinic, patient)
     run_jobs()
     (sent,) = fake_twilio.messages()
-    assert (sent["To"], sent["From"]) == (PHONE, FROM_NUMBER)
+    assert (sent["To"], sent["From"]) == (f"whatsapp:{PHONE}", f"whatsapp:{FROM_NUMBER}")
     assert "1 better, 2 same, 3 worse" in sent["Body"]
+    refused = fake_twilio.resource(sent["sid"])
+    assert refused["error_code"] == 63016  # outside the window, as WhatsApp does
+    form = {"MessageSid": sent["sid"], "MessageStatus": "failed", "ErrorCode": "63016"}
+    for _ in range(2):  # Twilio may call back twice: one SMS copy only
+        answer = client.post("/twilio/status", data=form, headers=sign("/twilio/status", form))
+        assert answer.status_code == 200
+    time.sleep(2.1)  # the dispatch takes pending messages whose job was lost after 2 s
+    jobs.dispatch_due()
+    run_jobs()
+    jobs.dispatch_due()
+    run_jobs()
+    by_sms = [m for m in fake_twilio.messages() if m["To"] == PHONE]
+    assert len(by_sms) == 1
+    assert (by_sms[0]["From"], by_sms[0]["Body"]) == (FROM_NUMBER, sent["Body"])
+    shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
+    assert shown["status"] == "active"
 
 
 def test_an_inbound_whatsapp_message_is_the_patients_reply_and_opens_the_window(
