@@ -36,6 +36,8 @@ from service.usecases.roster import (
 )
 from service.usecases.schedules import end_schedule, patient_schedule
 
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
 
 def _cursor(raw: str | None) -> int:
     """The id a page continues after; a cursor is the last id of the previous page."""
@@ -54,8 +56,8 @@ def list_roster() -> Response:
     wanted = PatientFilter(
         status=query.status,
         q=query.q or None,
-        open_escalation=query.escalation == "open",
-        needs_review=None if query.needs_review is None else query.needs_review == "true",
+        open_escalation=query.escalation == "open" or bool(query.open_escalation),
+        needs_review=query.needs_review,
         after_id=_cursor(query.cursor),
         limit=query.limit,
     )
@@ -111,10 +113,14 @@ def cancel_scheduled_checkin(patient_id: int, checkin_id: int) -> Response:
 @documented(body_type="text/csv", response=outputs.ImportResult, errors=(401, 415, 422))
 def import_roster() -> Response:
     """Import patients from CSV (phone,name,timezone,language[,channel]); rows never twice."""
-    if request.mimetype != "text/csv":
+    if request.mimetype == "multipart/form-data" and len(request.files) == 1:
+        raw = next(iter(request.files.values())).read()  # a browser's or curl -F upload
+    elif request.mimetype in CSV_TYPES:
+        raw = request.get_data()
+    else:
         raise UnsupportedMediaType("send the file as text/csv")
     try:
-        text = request.get_data().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([FieldError("body", "not UTF-8 text")]) from None
     rows = read_rows(text)

@@ -226,7 +226,10 @@ class PatientQuery(Schema):
     escalation: Literal["open"] | None = Field(
         default=None, description="open: only patients with an open escalation"
     )
-    needs_review: Literal["true", "false"] | None = Field(
+    open_escalation: bool | None = Field(
+        default=None, description="true: only patients with an open or unacknowledged one"
+    )
+    needs_review: bool | None = Field(
         default=None, description="true: only patients with a reply flagged for review"
     )
     cursor: str | None = Field(
@@ -262,6 +265,8 @@ def _message(error: ErrorDetails) -> str:
     if kind == "literal_error":
         expected = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
         return f"must be one of {expected}"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
     if kind in ("int_parsing", "int_type"):
         return "must be an integer"
     if kind in ("greater_than_equal", "less_than_equal"):

@@ -94,6 +94,19 @@ def test_a_bad_header_is_422_and_creates_nobody(
     assert count(runtime, clinic) == 0
 
 
+def test_a_file_upload_is_accepted_too(client: Any, clinic: Any) -> None:
+    import io
+
+    response = client.post(
+        "/api/v1/patients/import",
+        data={"file": (io.BytesIO(GOOD.encode()), "roster.csv")},
+        headers=clinic.headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert response.get_json()["created"] == 3
+
+
 def test_import_needs_text_csv_and_utf8(client: Any, clinic: Any) -> None:
     assert post(client, clinic, GOOD, content_type="application/json").status_code == 415
     latin = client.post(

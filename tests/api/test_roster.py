@@ -76,6 +76,9 @@ def test_filters_status_open_escalation_and_needs_review(
     assert _ids(client.get("/api/v1/patients?escalation=open", headers=h)) == [b]
     assert _ids(client.get("/api/v1/patients?needs_review=true", headers=h)) == [c]
     assert _ids(client.get("/api/v1/patients?needs_review=false", headers=h)) == [a, b]
+    assert _ids(client.get("/api/v1/patients?open_escalation=true", headers=h)) == [b]
+    assert _ids(client.get("/api/v1/patients?open_escalation=0", headers=h)) == [a, b, c]
+    assert _ids(client.get("/api/v1/patients?needs_review=1", headers=h)) == [c]
     assert _ids(client.get("/api/v1/patients?status=active", headers=h)) == [a, b, c]
     assert _ids(client.get("/api/v1/patients?status=paused", headers=h)) == []
 
@@ -88,6 +91,7 @@ def test_filters_status_open_escalation_and_needs_review(
         ("limit=0", "limit"),
         ("limit=lots", "limit"),
         ("escalation=closed", "escalation"),
+        ("needs_review=maybe", "needs_review"),
         ("colour=red", "colour"),
     ],
 )
