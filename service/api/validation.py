@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -43,9 +44,15 @@ def to_e164(raw: str, country: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@cache
+def _zones() -> frozenset[str]:
+    """The IANA zone names (read from disk once: about 10 ms a time otherwise)."""
+    return frozenset(available_timezones())
+
+
 def valid_timezone(name: str) -> str:
     """Return `name` if it is an IANA time zone, else raise ValueError."""
-    if name not in available_timezones():
+    if name not in _zones():
         raise ValueError("not an IANA time zone such as America/New_York")
     try:
         ZoneInfo(name)
