@@ -96,9 +96,7 @@ class NewCheckin(Schema):
         default=None,
         description="ISO 8601; without an offset, the patient's local time; default now",
     )
-    channel: CheckinChannel | None = Field(
-        default=None, description="Default: the patient's channel"
-    )
+    channel: CheckinChannel = Field(default=ABSENT, description="Default: the patient's channel")
 
     every: str | None = Field(
         default=None,
@@ -169,14 +167,6 @@ class NewCheckin(Schema):
         if not isinstance(value, str):
             raise ValueError("must be a string")
         return parse_instant(value.strip(), (info.context or {}).get("zone", "UTC"))
-
-    @field_validator("channel", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        """An explicit null channel is an error (absent means the patient's channel)."""
-        if value is None:
-            raise ValueError("must not be null")
-        return value
 
 
 def _optional_phone(value: str | None, info: ValidationInfo) -> str | None:
