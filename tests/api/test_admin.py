@@ -102,3 +102,18 @@ def test_the_admin_routes_are_documented_with_the_admin_scheme(admin_client: Any
     document = admin_client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/api/v1/admin/clinics"]["get"]
     assert operation["security"] == [{"adminKey": []}]
+
+
+def test_the_key_is_stored_hashed_only(admin_client: Any, runtime: Any) -> None:
+    from service.db import Clinic
+    from service.usecases.clinics import hash_key
+
+    made = admin_client.post(
+        "/api/v1/admin/clinics",
+        json={"name": "Hashed", "on_call_phone": "+12025550100"},
+        headers=HEADERS,
+    ).get_json()
+    with runtime.sessions() as db:
+        stored = db.get(Clinic, made["id"])
+        assert stored is not None
+        assert stored.api_key_hash == hash_key(made["api_key"]) != made["api_key"]
