@@ -76,12 +76,18 @@ def update_patient(
     """Change a patient's name, time zone, language or channel."""
     patient = get_patient(session, clinic, patient_id)
     changed = {k: v for k, v in changes.items() if getattr(patient, k) != v}
+    old_channel = patient.channel
     for name, value in changed.items():
         setattr(patient, name, value)
     if "timezone" in changed:
         # Scheduled check-ins keep their instant but must not fall in the new zone's night.
         for checkin in scheduled_checkins(session, patient.id):
             checkin.due_at = outside_quiet_hours(checkin.due_at, patient.timezone)
+    if "channel" in changed:
+        # Check-ins that went by the patient's channel follow it; others were chosen.
+        for checkin in scheduled_checkins(session, patient.id):
+            if checkin.channel == old_channel:
+                checkin.channel = patient.channel
     if changed:
         record(
             session,

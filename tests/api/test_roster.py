@@ -200,3 +200,16 @@ def test_checkins_of_another_patient_or_clinic_are_404(
     path = f"/api/v1/patients/{one['id']}/checkins/{cid}"
     assert client.get(path, headers=other.headers).status_code == 404
     assert client.delete(path, headers=other.headers).status_code == 404
+
+
+def test_a_new_channel_carries_the_pending_checkins_with_it(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
+    patient = make_patient()
+    base = f"/api/v1/patients/{patient['id']}"
+    at = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    client.post(f"{base}/checkins", json={"at": at}, headers=clinic.headers)
+    client.post(f"{base}/checkins", json={"at": at, "channel": "voice"}, headers=clinic.headers)
+    client.patch(base, json={"channel": "whatsapp"}, headers=clinic.headers)
+    items = client.get(f"{base}/checkins", headers=clinic.headers).get_json()["items"]
+    assert sorted(c["channel"] for c in items) == ["voice", "whatsapp"]
