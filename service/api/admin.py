@@ -19,11 +19,11 @@ from service.api.routes import body, conflict, http_error, invalid, iso, not_fou
 from service.api.schemas import ClinicChanges, NewClinic, parse
 from service.api.spec import documented
 from service.api.validation import Invalid
-from service.db import Clinic
+from service.db import Clinic, utcnow
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinic_admin import get_clinic, list_clinics, update_clinic
-from service.usecases.clinics import clinic_for_key, create_clinic
+from service.usecases.clinics import clinic_for_key, create_clinic, rotate_key
 
 admin = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 admin.register_error_handler(Invalid, invalid)
@@ -114,3 +114,13 @@ def change_clinic(clinic_id: int) -> Response:
     clinic = update_clinic(db, clinic_id, changes, actor=ACTOR)
     db.commit()
     return jsonify(clinic_json(clinic))
+
+
+@admin.post("/clinics/<int:clinic_id>/rotate-key")
+@documented(response=outputs.ClinicKey, admin=True, errors=(401, 403, 404))
+def new_key(clinic_id: int) -> Response:
+    """A new API key, in this answer only; the old key and staff sessions stop at once."""
+    db = session()
+    key = rotate_key(db, clinic_id, now=utcnow(), actor=ACTOR)
+    db.commit()
+    return jsonify({**clinic_json(get_clinic(db, clinic_id)), "api_key": key})

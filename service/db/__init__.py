@@ -12,6 +12,7 @@ from service.db.models import (
     Schedule,
     utcnow,
 )
+from service.db.staff import StaffSession, StaffToken, StaffUser
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +23,9 @@ __all__ = [
     "Message",
     "Patient",
     "Schedule",
+    "StaffSession",
+    "StaffToken",
+    "StaffUser",
     "make_engine",
     "make_session_factory",
     "upgrade",

@@ -117,3 +117,17 @@ def test_the_key_is_stored_hashed_only(admin_client: Any, runtime: Any) -> None:
         stored = db.get(Clinic, made["id"])
         assert stored is not None
         assert stored.api_key_hash == hash_key(made["api_key"]) != made["api_key"]
+
+
+def test_rotating_a_key_stops_the_old_one(admin_client: Any, clinic: Any) -> None:
+    assert admin_client.get("/api/v1/patients", headers=clinic.headers).status_code == 200
+    rotated = admin_client.post(f"/api/v1/admin/clinics/{clinic.id}/rotate-key", headers=HEADERS)
+    assert rotated.status_code == 200
+    new = {"Authorization": f"Bearer {rotated.get_json()['api_key']}"}
+    assert admin_client.get("/api/v1/patients", headers=clinic.headers).status_code == 401
+    assert admin_client.get("/api/v1/patients", headers=new).status_code == 200
+    assert (
+        admin_client.post("/api/v1/admin/clinics/9999/rotate-key", headers=HEADERS).status_code
+        == 404
+    )
+    assert admin_client.post(f"/api/v1/admin/clinics/{clinic.id}/rotate-key").status_code == 401
