@@ -110,6 +110,8 @@ def sync_schedule(session: Session, patient: Patient, now: datetime) -> CheckIn 
     if patient.status in ENDS_SCHEDULE:
         end_schedule(session, schedule, status="ended")
         return None
+    if patient.status == "paused":
+        return None  # kept, not run: resuming brings the next occurrence back
     pending = _pending(session, patient.id)
     routine = [c for c in pending if c.schedule_id == schedule.id]
     others = [c for c in pending if c.schedule_id != schedule.id]

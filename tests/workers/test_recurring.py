@@ -188,3 +188,31 @@ def test_an_opted_out_patient_gets_no_schedule(
     text_in("STOP")
     assert start(client, clinic, patient, every="1d").status_code == 409
     assert pending(runtime, patient) == []
+
+
+def test_pause_holds_the_schedule_and_resume_brings_it_back(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any
+) -> None:
+    patient = make_patient(PHONE)
+    start(client, clinic, patient, every="1d", at_local="10:00")
+    base = f"/api/v1/patients/{patient['id']}"
+    assert client.post(f"{base}/pause", headers=clinic.headers).status_code == 200
+    jobs.dispatch_due()
+    assert pending(runtime, patient) == []
+    assert client.get(base, headers=clinic.headers).get_json()["next_checkin_at"] is None
+    assert client.post(f"{base}/resume", headers=clinic.headers).status_code == 200
+    jobs.dispatch_due()
+    (routine,) = pending(runtime, patient)
+    assert routine.schedule_id is not None
+
+
+def test_archiving_ends_the_schedule(
+    client: Any, clinic: Any, make_patient: Any, runtime: Any
+) -> None:
+    patient = make_patient(PHONE)
+    start(client, clinic, patient, every="1d")
+    base = f"/api/v1/patients/{patient['id']}"
+    assert client.delete(base, headers=clinic.headers).status_code in (200, 204)
+    jobs.dispatch_due()
+    assert pending(runtime, patient) == []
+    assert client.get(f"{base}/schedule", headers=clinic.headers).status_code == 404
