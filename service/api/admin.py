@@ -63,6 +63,7 @@ def clinic_json(clinic: Clinic) -> dict[str, Any]:
         "name": clinic.name,
         "phone": clinic.phone,
         "on_call_phone": clinic.on_call_phone,
+        "backup_phones": clinic.backup_phones or [],
         "timezone": clinic.timezone,
         "country": clinic.country,
         "whatsapp_templates": clinic.whatsapp_templates or {},
@@ -93,6 +94,7 @@ def new_clinic() -> tuple[Response, int]:
         timezone=form.timezone,
         actor=ACTOR,
     )
+    clinic.backup_phones = form.backup_phones or None
     db.commit()
     return jsonify({**clinic_json(clinic), "api_key": key}), 201
 
@@ -107,10 +109,12 @@ def show_clinic(clinic_id: int) -> Response:
 @admin.patch("/clinics/<int:clinic_id>")
 @documented(body=ClinicChanges, response=outputs.Clinic, admin=True, errors=(401, 403, 404, 422))
 def change_clinic(clinic_id: int) -> Response:
-    """Change a clinic's name, numbers, time zone or WhatsApp templates."""
+    """Change a clinic's name, numbers (chain included), time zone or WhatsApp templates."""
     db = session()
     country = get_clinic(db, clinic_id).country
     changes = parse(ClinicChanges, body(), country=country).model_dump(exclude_unset=True)
+    if "backup_phones" in changes:
+        changes["backup_phones"] = changes["backup_phones"] or None  # [] and null: none
     clinic = update_clinic(db, clinic_id, changes, actor=ACTOR)
     db.commit()
     return jsonify(clinic_json(clinic))

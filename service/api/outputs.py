@@ -135,6 +135,8 @@ class Escalation(Out):
     status: Literal["open", "acknowledged", "unacknowledged"]
     created_at: datetime
     acknowledged_at: datetime | None
+    acknowledged_via: Literal["api", "dashboard", "sms", "call", "call_connect"] | None = None
+    replies: int = Field(0, ge=0, description="The patient's replies attached to it")
 
 
 class EscalationList(Out):
@@ -174,6 +176,7 @@ class Clinic(Out):
     name: str
     phone: str | None
     on_call_phone: str
+    backup_phones: list[str]
     timezone: str
     country: str
     whatsapp_templates: dict[str, str]

@@ -192,6 +192,9 @@ class NewClinic(Schema):
         default=None, description="The clinic's own Twilio number; default TWILIO_FROM_NUMBER"
     )
     timezone: Timezone = "America/New_York"
+    backup_phones: list[Phone] | None = Field(
+        default=None, max_length=10, description="The chain after the on-call phone, in order"
+    )
 
 
 class ClinicChanges(Schema):
@@ -199,6 +202,9 @@ class ClinicChanges(Schema):
 
     name: Annotated[str, Field(min_length=1, max_length=200)] = Field(default=ABSENT)
     on_call_phone: Phone = Field(default=ABSENT)
+    backup_phones: list[Phone] | None = Field(
+        default=None, max_length=10, description="The chain after the on-call phone, in order"
+    )
     phone: Annotated[str | None, AfterValidator(_optional_phone)] = None
     timezone: Timezone = Field(default=ABSENT)
     whatsapp_templates: dict[Language, ContentSid] | None = Field(

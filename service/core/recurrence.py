@@ -19,8 +19,10 @@ both pending::
         pending follow-up?  --no-->  the routine occurrence is scheduled
               | yes
         follow-up due at or before the routine occurrence?
-           yes: the follow-up stays; that routine occurrence is skipped (the next one is
-                scheduled once the follow-up has gone out)
+           yes: the follow-up stays alone; the routine one is scheduled once the follow-up
+                has gone out, skipping any occurrence less than half a step after it (a
+                follow-up at 09:00 replaces the 10:00 check-in, one at 14:00 does not
+                replace tomorrow's)
            no:  the routine occurrence is scheduled and the later follow-up is dropped
                 (the patient is asked sooner anyway, and the policy decides again then)
 """
@@ -127,3 +129,13 @@ def choose(routine: datetime | None, followup: datetime | None) -> Keep:
     if routine is None or followup <= routine:
         return Keep.FOLLOWUP
     return Keep.ROUTINE
+
+
+def next_routine(
+    rec: Recurrence, after: datetime, last_followup: datetime | None
+) -> datetime | None:
+    """The next occurrence after `after`, skipping those a recent follow-up replaced."""
+    due = rec.after(after)
+    while due is not None and last_followup is not None and due - last_followup < rec.every / 2:
+        due = rec.after(due)
+    return due

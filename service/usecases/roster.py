@@ -15,6 +15,7 @@ from service.db import CheckIn, Clinic, Escalation, Message, Patient
 from service.usecases import Conflict, NotFound
 from service.usecases.audit import record
 from service.usecases.patients import get_patient
+from service.usecases.schedules import TIMER
 
 # Escalations that still wait for someone at the clinic.
 UNSETTLED = ("open", "unacknowledged")
@@ -103,7 +104,11 @@ def update_patient(
 def scheduled_checkins(session: Session, patient_id: int) -> Sequence[CheckIn]:
     """The patient's check-ins not yet sent."""
     return session.scalars(
-        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.status == "scheduled")
+        select(CheckIn).where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == "scheduled",
+            CheckIn.kind != TIMER,
+        )
     ).all()
 
 
@@ -112,7 +117,7 @@ def list_checkins(session: Session, clinic: Clinic, patient_id: int) -> Sequence
     patient = get_patient(session, clinic, patient_id)
     return session.scalars(
         select(CheckIn)
-        .where(CheckIn.patient_id == patient.id)
+        .where(CheckIn.patient_id == patient.id, CheckIn.kind != TIMER)
         .order_by(CheckIn.due_at.desc(), CheckIn.id.desc())
     ).all()
 
@@ -121,7 +126,7 @@ def get_checkin(session: Session, clinic: Clinic, patient_id: int, checkin_id: i
     """One check-in of the clinic's patient, or NotFound."""
     patient = get_patient(session, clinic, patient_id)
     checkin = session.get(CheckIn, checkin_id)
-    if checkin is None or checkin.patient_id != patient.id:
+    if checkin is None or checkin.patient_id != patient.id or checkin.kind == TIMER:
         raise NotFound("check-in not found")
     return checkin
 

@@ -13,14 +13,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.core.recurrence import Keep, Recurrence, choose, first_occurrence, parse_at_local
+from service.core.recurrence import (
+    Keep,
+    Recurrence,
+    choose,
+    first_occurrence,
+    next_routine,
+    parse_at_local,
+)
 from service.db import CheckIn, Patient, Schedule
 from service.usecases import NotFound
 from service.usecases.audit import record
 from service.usecases.patients import add_checkin
+
+# The kind of service.usecases.silence's timers: a row that sends nothing.
+TIMER = "silence"
 
 # Patients whose schedule ends: nothing routine is sent to them any more.
 ENDS_SCHEDULE = ("opted_out", "resolved", "archived")
@@ -97,8 +107,13 @@ def end_schedule(session: Session, schedule: Schedule, *, status: str = "cancell
 
 
 def _pending(session: Session, patient_id: int) -> Sequence[CheckIn]:
+    """Check-ins not yet sent; silence timers are no check-ins and are left alone."""
     return session.scalars(
-        select(CheckIn).where(CheckIn.patient_id == patient_id, CheckIn.status == "scheduled")
+        select(CheckIn).where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == "scheduled",
+            CheckIn.kind != TIMER,
+        )
     ).all()
 
 
@@ -118,14 +133,17 @@ def sync_schedule(session: Session, patient: Patient, now: datetime) -> CheckIn 
     if routine:
         due: datetime | None = min(c.due_at for c in routine)
     else:
-        due = recurrence(schedule, patient).after(max(now, schedule.last_due_at or now))
+        due = next_routine(
+            recurrence(schedule, patient),
+            max(now, schedule.last_due_at or now),
+            _last_followup(session, patient.id, schedule),
+        )
         if due is None:
             schedule.status = "finished"
             return None
     followup = min((c.due_at for c in others), default=None)
     if choose(due, followup) is Keep.FOLLOWUP:
-        # The routine occurrence is skipped; the next one comes after the follow-up.
-        schedule.last_due_at = due
+        # The follow-up stays alone; the routine one returns once it has gone out.
         for checkin in routine:
             checkin.status = "cancelled"
         return None
@@ -141,10 +159,25 @@ def sync_schedule(session: Session, patient: Patient, now: datetime) -> CheckIn 
     return checkin
 
 
+def _last_followup(session: Session, patient_id: int, schedule: Schedule) -> datetime | None:
+    """When the latest check-in sent to the patient outside this schedule was due."""
+    return session.scalar(
+        select(func.max(CheckIn.due_at)).where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == "sent",
+            CheckIn.kind != TIMER,
+            or_(CheckIn.schedule_id.is_(None), CheckIn.schedule_id != schedule.id),
+            CheckIn.due_at >= schedule.created_at,
+        )
+    )
+
+
 def patients_waiting_for_routine(session: Session, *, limit: int = 500) -> list[int]:
     """Patients with an active schedule and nothing scheduled: the dispatcher syncs them."""
     nothing_pending = ~exists().where(
-        CheckIn.patient_id == Schedule.patient_id, CheckIn.status == "scheduled"
+        CheckIn.patient_id == Schedule.patient_id,
+        CheckIn.status == "scheduled",
+        CheckIn.kind != TIMER,
     )
     return list(
         session.scalars(

@@ -59,6 +59,7 @@ def test_create_list_show_and_change_a_clinic(admin_client: Any) -> None:
         path,
         json={
             "on_call_phone": "+12025550199",
+            "backup_phones": ["(202) 555-0198", "+12025550197"],
             "phone": "+12025550177",
             "whatsapp_templates": {"es": "HX" + "c" * 32},
         },
@@ -69,6 +70,7 @@ def test_create_list_show_and_change_a_clinic(admin_client: Any) -> None:
     assert shown == changed.get_json()
     assert (shown["on_call_phone"], shown["phone"]) == ("+12025550199", "+12025550177")
     assert shown["whatsapp_templates"] == {"es": "HX" + "c" * 32}
+    assert shown["backup_phones"] == ["+12025550198", "+12025550197"]
     assert admin_client.get("/api/v1/admin/clinics/9999", headers=HEADERS).status_code == 404
 
 
@@ -79,6 +81,7 @@ def test_create_list_show_and_change_a_clinic(admin_client: Any) -> None:
         ({"name": ""}, {"name"}),
         ({"name": None, "timezone": "Mars/Base"}, {"name", "timezone"}),
         ({"whatsapp_templates": {"en": "HX1"}}, {"whatsapp_templates.en"}),
+        ({"backup_phones": ["+12025550100", "nope"]}, {"backup_phones.1"}),
         ({"api_key_hash": "x"}, {"api_key_hash"}),
     ],
 )

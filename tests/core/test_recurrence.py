@@ -11,6 +11,7 @@ from service.core.recurrence import (
     Recurrence,
     choose,
     first_occurrence,
+    next_routine,
     parse_at_local,
     parse_every,
 )
@@ -127,3 +128,23 @@ def test_a_sooner_followup_replaces_the_routine_one_never_both(
     routine: datetime | None, followup: datetime | None, keep: Keep
 ) -> None:
     assert choose(routine, followup) is keep
+
+
+DAILY_10 = Recurrence(utc("2026-01-01T10:00:00"), timedelta(days=1), "UTC", time(10))
+
+
+@pytest.mark.parametrize(
+    ("after", "followup", "expected"),
+    [
+        ("2026-01-05T11:00:00", None, "2026-01-06T10:00:00"),
+        ("2026-01-05T09:00:00", "2026-01-05T09:00:00", "2026-01-06T10:00:00"),  # replaced
+        ("2026-01-05T14:00:00", "2026-01-05T14:00:00", "2026-01-06T10:00:00"),  # not replaced
+        ("2026-01-05T23:00:00", "2026-01-05T23:00:00", "2026-01-07T10:00:00"),  # 11 h: replaced
+        ("2026-01-05T08:00:00", "2026-01-04T14:00:00", "2026-01-05T10:00:00"),  # long ago
+    ],
+)
+def test_a_followup_replaces_the_routine_occurrence_near_it(
+    after: str, followup: str | None, expected: str
+) -> None:
+    last = None if followup is None else utc(followup)
+    assert next_routine(DAILY_10, utc(after), last) == utc(expected)

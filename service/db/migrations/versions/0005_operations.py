@@ -1,7 +1,7 @@
 """clinic operations: patient channel, recurring schedules, WhatsApp templates
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0002
 Create Date: 2026-12-01 02:24:28.166747
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import service.db.models
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
