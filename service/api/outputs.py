@@ -48,6 +48,7 @@ class Patient(Out):
     timezone: str
     language: Language
     channel: PatientChannel
+    landline: bool = Field(description="The number cannot take texts (Twilio 21614/30006)")
     status: PatientStatus
     status_reason: str | None = Field(
         description="Why the service changed the status itself, e.g. invalid_number "
@@ -115,7 +116,12 @@ class Message(Out):
     body: str
     status: str
     created_at: datetime
-    category: Literal["emergency", "worse", "same", "better", "unclear"] | None = None
+    outcome: Literal["answered", "machine", "no_input", "opted_out"] | None = Field(
+        default=None, description="How an outbound call ended"
+    )
+    category: (
+        Literal["emergency", "worse", "same", "better", "unclear", "stop", "start", "help"] | None
+    ) = None
     reasons: list[str] | None = None
     needs_review: bool | None = None
 

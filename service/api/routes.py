@@ -50,6 +50,7 @@ def patient_json(db: Session, patient: Patient) -> dict[str, Any]:
         "timezone": patient.timezone,
         "language": patient.language,
         "channel": patient.channel,
+        "landline": patient.landline,
         "status": patient.status,
         "status_reason": patient.status_reason,
         "next_checkin_at": iso(next_checkin_at(db, patient.id)),
@@ -97,6 +98,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "status": message.status,
         "created_at": iso(message.created_at),
     }
+    if message.outcome is not None:
+        item["outcome"] = message.outcome  # a call's end: machine, no_input, answered...
     if message.direction == "inbound":
         item["category"] = message.category
         item["reasons"] = message.reasons or []

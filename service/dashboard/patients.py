@@ -105,6 +105,7 @@ def patients_page(
         errors=by_field(errors),
         problem=problem,
         languages=LANGUAGES,
+        channels=CHANNELS,
     )
 
 

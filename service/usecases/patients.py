@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ def register_patient(
         timezone=timezone,
         language=language,
         channel=channel,
+        landline=is_landline(phone),
     )
     try:
         # A savepoint: two registrations racing on one phone end in a 409, not a 500.
@@ -53,6 +55,15 @@ def register_patient(
         subject=f"patient:{patient.id}",
     )
     return patient
+
+
+def is_landline(e164: str) -> bool:
+    """True when the number's plan says fixed line (US numbers say "fixed line or mobile")."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def get_patient(session: Session, clinic: Clinic, patient_id: int) -> Patient:
