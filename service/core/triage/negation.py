@@ -36,6 +36,8 @@ _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
     # "y vive ahí hace 40 años": how long someone has lived or been married somewhere
     | {"lived", "lives", "living", "married", "vive", "viven", "vivimos", "casados"}
+    # "quiere ir a trabajar y está jubilado hace años": when the routine ended
+    | {"jubilado", "jubilada", "retirado", "retirada", "sold", "closed", "cerro"}
 )
 _SUBJECTS = frozenset({"i", "my", "me", "he", "she", "his", "her", "we", "they", "you", ",", ";"})
 # Words before a pet or object that make it the object of a verb, not the subject.

@@ -21,6 +21,12 @@ _THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
 _WE = frozenset({"we", "us", "our", "nosotros"})
 _ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
 _ASKED = frozenset({"that", "it", "this", "eso", "esto"})
+_OF = frozenset({"of", "de", "del"})
+_TYPISTS = frozenset(
+    {"son", "daughter", "wife", "husband", "grandson", "granddaughter", "nurse", "he", "she"}
+    | {"hijo", "hija", "nieto", "nieta", "esposa", "esposo", "enfermera"}
+)
+_TYPING = frozenset({"typing", "texting", "typed", "texted", "writing", "escribiendo"})
 _OWN_VERBS = frozenset({"am", "feel", "felt", "was", "estoy", "sigo", "me", "siento"})
 
 
@@ -84,9 +90,14 @@ class Scope:
                 continue
             if not ctx.same_sentence(other.first, span.first):
                 continue
-            between = ctx.tokens[other.last : span.first]
-            if any(t in _FIRST_PERSON for t in between):
-                continue  # "my neighbour drove me in, I can't feel my leg"
+            between = ctx.tokens[other.last - 1 : span.first]
+            if any(
+                t in _FIRST_PERSON and before not in _OF
+                for before, t in itertools.pairwise(between)
+            ):
+                # "my neighbour drove me in, I can't feel my leg"; but "la amiga de mi mamá"
+                # is the friend's.
+                continue
             if any(t in ME for t in ctx.tokens[span.first : span.last]):
                 continue  # "my neighbour found me on the floor"
             if overlaps(span, self.patients):
@@ -124,17 +135,30 @@ class Scope:
             return ""
         if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
             return ""
-        between = self.ctx.tokens[other.last : span.last]
+        ctx = self.ctx
+        between = ctx.tokens[other.last : span.last]
         if any(t in ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
             return ""  # the patient speaks of themselves again, or nothing points back
+        opening = [i for i in range(other.first) if ctx.same_sentence(i, other.first)]
+        if not ctx.same_sentence(other.first, span.first) and any(
+            ctx.tokens[i] in ("i", "yo") for i in opening
+        ):
+            return ""  # "I can't lift my grandson anymore. Her speech ...": no story of him
         return self.text(other)
 
     def about_writing(self, span: Span) -> str:
         """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
         tokens = self.ctx.tokens
         for marker in self.writing:
-            if tokens[marker.last : marker.last + 1] == ("for",):
-                continue  # "my son is typing for me": the patient's speech is still spoken
+            typist = tokens[max(marker.first - 3, 0) : marker.first]
+            verb = tokens[marker.first] in _TYPING
+            if verb and (
+                tokens[marker.last : marker.last + 1] in (("for",), ("this",))
+                or any(t in _TYPISTS for t in typist)
+            ):
+                # "my son is typing for me", "my daughter is typing this": someone writes for
+                # the patient, whose speech is still spoken.
+                continue
             if self.ctx.same_sentence(marker.first, span.first):
                 return self.text(marker)
         return ""
