@@ -41,6 +41,19 @@ EMERGENCIES: list[tuple[str, str]] = [
     # a loss after an event is an emergency, not a worsening
     ("dropped my coffee and now my left hand won't do anything", E),
     ("se me cayó el plato y ahora no siento la mano", S),
+    # more of the same kinds
+    ("can't get a good lungful", E),
+    ("feels like I'm breathing through a wet sock", E),
+    ("el aire no me llega", S),
+    ("she's saying words but they don't mean anything", E),
+    ("no se le entiende nada lo que dice", S),
+    ("he just went down like a sack of potatoes and didn't respond", E),
+    ("woke up on the kitchen floor, no idea how I got there", E),
+    ("me confunde con su hermano que murió", S),
+    ("can't keep my coffee in my mouth, it dribbles out one side", E),
+    ("better, though half my body feels switched off now", E),
+    ("igual, pero ahora no me responde la pierna", S),
+    ("my arm still won't move, it stopped working after lunch", E),
 ]
 
 NOT_EMERGENCIES: list[tuple[str, str, str]] = [
@@ -60,6 +73,7 @@ NOT_EMERGENCIES: list[tuple[str, str, str]] = [
     ("walked to the mailbox by myself today", E, "better"),
     ("about the same as yesterday, breathing fine", E, "same"),
     ("my breath stinks lol", E, "unclear"),
+    ("breathing feels different with the new inhaler but ok", E, "worse"),
     ("my grandson says my texts are gibberish lol", E, "unclear"),
     ("is it normal if my hand goes numb when I sleep on it?", E, "unclear"),
 ]

@@ -40,9 +40,10 @@ Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
 Severity = Literal["emergency", "worse", "doubt"]
 PAIR_WINDOW = 8  # tokens between a part and its state
 BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
-_POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
+_POINTERS = frozenset({"it", "them", "they", "la", "lo", "las", "los", "le", "les"})
 _LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
+_SIMILE = frozenset({"like", "through", "thru", "as", "como"})
 _BREATHING = ("breath", "lung", "air", "oxygen", "respir", "aire", "pulmon")
 
 
@@ -317,6 +318,15 @@ class Reading(Scope):
         """Every state span: negation words inside them ("won't", "no me") negate nothing."""
         return tuple(s for spans in self.states.values() for s in spans)
 
+    def _plain(self, benign: Span, part: Span) -> bool:
+        """A benign word said of a part in its sentence, outside a simile ("like", "through")."""
+        ctx = self.ctx
+        near = abs(benign.first - part.first) <= PAIR_WINDOW  # "... but ok"
+        if not (near or ctx.same_sentence(benign.first, part.first)):
+            return False
+        start = min(benign.first, part.first)
+        return not any(t in _SIMILE for t in ctx.tokens[start : benign.first])
+
     def body_talk(self, families: tuple[str, ...] = _BODY) -> list[str]:
         """Limbs, face and breath talked about by the patient (doubt needs something to doubt).
 
@@ -325,10 +335,18 @@ class Reading(Scope):
         """
         if self.others or self.questions or self.questions_after or self.ctx.traps:
             return []  # "hold my breath", "the appointment is still on (en pie)"
-        if scan_every_start(self.grammar.benign, self.ctx.norm):
-            return []  # read with confidence: "hand surgery went well", "my hands are cold"
-        words = [self.text(s) for family in families for s in self.parts.get(family, [])]
+        benign = scan_every_start(self.grammar.benign, self.ctx.norm)
+        spans = [s for family in families for s in self.parts.get(family, [])]
         if families == ("breath",):
-            # Breathing itself, not "chest" or "wind" (a chest cold, winded by the stairs).
-            return [w for w in words if w.startswith(_BREATHING)]
-        return words
+            # Breathing itself, not "chest" or "wind" (a chest cold, winded by the stairs), and
+            # read with confidence by words of its sentence ("breathing is different with the
+            # new inhaler but ok"), not by those of a simile ("through a wet sock").
+            return [
+                self.text(s)
+                for s in spans
+                if self.text(s).startswith(_BREATHING)
+                and not any(self._plain(b, s) for b in benign)
+            ]
+        if benign:
+            return []  # read with confidence: "hand surgery went well", "my hands are cold"
+        return [self.text(s) for s in spans]
