@@ -54,6 +54,11 @@ EMERGENCIES: list[tuple[str, str]] = [
     ("better, though half my body feels switched off now", E),
     ("igual, pero ahora no me responde la pierna", S),
     ("my arm still won't move, it stopped working after lunch", E),
+    ("anda buscando a su mamá que murió hace 30 años", S),
+    ("la mano se me quedó sin fuerza de un jalón", S),
+    ("he didn't know how to use the tv remote he's used for years, this started today", E),
+    ("no le alcanza el aire ni para hablar", S),
+    ("se fue de lado en la silla y no contestaba", S),
 ]
 
 NOT_EMERGENCIES: list[tuple[str, str, str]] = [
@@ -73,6 +78,10 @@ NOT_EMERGENCIES: list[tuple[str, str, str]] = [
     ("walked to the mailbox by myself today", E, "better"),
     ("about the same as yesterday, breathing fine", E, "same"),
     ("my breath stinks lol", E, "unclear"),
+    ("I'd pass out if I saw the bill lol", E, "unclear"),
+    ("the game was so tense i forgot to breathe", E, "unclear"),
+    ("mi comadre se desmayó en misa", S, "unclear"),
+    ("estoy igual, ni mejor ni peor", S, "same"),
     ("breathing feels different with the new inhaler but ok", E, "worse"),
     ("my grandson says my texts are gibberish lol", E, "unclear"),
     ("is it normal if my hand goes numb when I sleep on it?", E, "unclear"),

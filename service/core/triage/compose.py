@@ -43,6 +43,7 @@ BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
 _POINTERS = frozenset({"it", "them", "they", "la", "lo", "las", "los", "le", "les"})
 _LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
+_FILLER = frozenset({"the", "a", "so", "that", "very", "really", "all", "was", "fue", "tan", "muy"})
 _SIMILE = frozenset({"like", "through", "thru", "as", "como"})
 _BREATHING = ("breath", "lung", "air", "oxygen", "respir", "aire", "pulmon")
 
@@ -183,7 +184,12 @@ class Reading(Scope):
         """An onset marker that is neither gradual nor denied ("not the sudden kind")."""
         if overlaps(marker, self.gradual):
             return False
-        return not self.ctx.pre_negated(marker.first, 3, cross_commas=False)
+        ctx = self.ctx
+        for cue in ctx.pre_cues:
+            between = ctx.tokens[cue.last : marker.first]
+            if cue.last <= marker.first and len(between) <= 2 and set(between) <= _FILLER:
+                return False  # "not the sudden kind", but not "sin fuerza de golpe"
+        return True
 
     def _paired(self, part: Span, state: Span, window: int) -> bool:
         ctx = self.ctx

@@ -31,6 +31,7 @@ STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
 _HABIT = frozenset(
     {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
+    | {"used", "using", "owned", "had", "cooked", "made", "driven", "played"}
 )
 _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
