@@ -23,7 +23,9 @@ from service.usecases import delivery, dispatch_scan, silence, spool_replay
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import process_reply, unprocessed_message_ids
 from service.usecases.patients import add_checkin, next_checkin_at
+from service.usecases.schedules import sync_schedule, sync_waiting
 from service.usecases.voice import checkin_question
+from service.whatsapp import address
 from workers.context import current
 from workers.paging import dispatch_pages
 
@@ -135,8 +137,8 @@ def send_checkin(checkin_id: int) -> str:
             direction="outbound",
             channel=checkin.channel,
             purpose="checkin",
-            to_number=patient.phone,
-            from_number=sender_number(patient.clinic, settings),
+            to_number=address(patient.phone, checkin.channel),
+            from_number=address(sender_number(patient.clinic, settings), checkin.channel),
             body=checkin_text(patient, checkin.kind, checkin.channel),
             status="pending",
         )
@@ -154,6 +156,7 @@ def send_checkin(checkin_id: int) -> str:
             return "skipped"
         schedule_reminder(session, patient, checkin, now)
         silence.after_sent(session, patient, checkin, now)
+        sync_schedule(session, patient, now)  # the next routine check-in, if any
         session.commit()
         return _deliver(session, message.id)
 
@@ -210,6 +213,7 @@ def dispatch_due() -> dict[str, int]:
             if work.unprocessed:
                 counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
             counts["pages"] = dispatch_pages(session, now=now)
+            counts["routine"] = sync_waiting(session, now)
             if work.stale:
                 counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
         return counts

@@ -28,6 +28,8 @@ from service.usecases.followup import apply_decision, decide, render_answer, rep
 from service.usecases.reply_lookup import look_up
 from service.usecases.reply_plan import answer_step, audit_step, plan_decision
 from service.usecases.reply_store import ReplyWrite, Step
+from service.usecases.schedules import sync_schedule
+from service.whatsapp import bare
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ def find_patient(
     that is neither the shared number nor any clinic's (a misconfigured or missing field)
     falls back to the phone alone, rather than treating a patient as a stranger.
     """
+    # WhatsApp senders (`whatsapp:+E164`) are the patient with that phone.
+    from_number, to_number = bare(from_number), bare(to_number)
     shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
     clinic_match = Clinic.phone == to_number
     if shared:
@@ -181,8 +185,9 @@ def store_reply(
         connection,
         settings,
         sid=reply.sid,
-        from_number=reply.from_number,
-        to_number=reply.to_number,
+        # WhatsApp senders (`whatsapp:+E164`) are the patient with that phone.
+        from_number=bare(reply.from_number),
+        to_number=bare(reply.to_number),
         patient_id=patient_id,
     )
     if seen.replayed:
@@ -266,6 +271,13 @@ def store_reply(
     stored = reply_store.execute(
         connection, ReplyWrite({**message, "answer": answer}, plan.escalation, steps)
     )
+    if stored is not None and seen.has_schedule:
+        # A recurring schedule yields to a sooner follow-up, or replaces a later one.
+        with Session(bind=connection) as orm:
+            live = orm.get(Patient, patient.id)
+            assert live is not None
+            sync_schedule(orm, live, now)
+            orm.flush()
     log.info(
         "inbound %s patient=%s category=%s reply=%s escalation=%s",
         reply.channel,

@@ -29,11 +29,13 @@ from sqlalchemy import (
 
 from config import Settings
 from service.db import Clinic, Message, Patient
+from service.db.models import Schedule
 from service.usecases.reply_store import table
 
 MESSAGES = table(Message)
 PATIENTS = table(Patient)
 CLINICS = table(Clinic)
+SCHEDULES = table(Schedule)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Seen:
     answer: str | None
     replayed_patient_id: int | None
     patient: Patient | None
+    has_schedule: bool = False  # the patient follows a recurring schedule (issue 12)
 
 
 def _clinic_match(shared: bool) -> ColumnElement[bool]:
@@ -75,6 +78,11 @@ def _query(shape: str) -> Select[Any]:
         MESSAGES.c.patient_id.label("dup_patient"),
         *(column.label(f"p_{column.name}") for column in PATIENTS.c),
         *(column.label(f"c_{column.name}") for column in CLINICS.c),
+        exists(
+            select(SCHEDULES.c.id).where(
+                SCHEDULES.c.patient_id == PATIENTS.c.id, SCHEDULES.c.status == "active"
+            )
+        ).label("has_schedule"),
     ).select_from(
         one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == bindparam("sid")).outerjoin(people, who)
     )
@@ -109,7 +117,7 @@ def look_up(
         return (last.replace(tzinfo=None) if last else epoch, row["p_id"])
 
     best = max(found, key=recency)
-    return Seen(False, None, None, detached(best))
+    return Seen(False, None, None, detached(best), bool(best["has_schedule"]))
 
 
 def detached(row: Any) -> Patient:
