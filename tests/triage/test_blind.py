@@ -1,7 +1,8 @@
 """Blind sets written by people who never saw the rules, and the old held-out set.
 
 setA to setE (tests/triage/blind/) were written for issue #7 in patients' and caregivers' own
-words and HAVE BEEN USED FOR TUNING (setC, setD and setE after they were scored blind): they now guard against regressions. They do not measure how triage reads words it
+words and HAVE BEEN USED FOR TUNING (setC, setD and setE after they were scored blind): they
+now guard against regressions. They do not measure how triage reads words it
 has never seen; a fresh set does that (see the README).
 """
 

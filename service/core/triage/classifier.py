@@ -32,14 +32,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from service.core.triage.compose import Reading
-from service.core.triage.doubt import doubt_talk
+from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
 from service.core.triage.negation import (
-    scan_every_start,
     CONTRASTS,
     STATUS_PRE_WINDOW,
     Context,
     scan,
+    scan_every_start,
 )
 from service.core.triage.normalise import normalise
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
@@ -49,10 +49,6 @@ MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
 SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
 _PERSISTS = frozenset({"still", "sigue", "todavia", "aun"})
-# Doubt families that, named without an onset, are discomfort more often than loss.
-_PLAIN_BODY = frozenset({"movement", "face"})
-# Doubt families that outweigh a status word said before them ("same. but I went down").
-_AFTER_STATUS = frozenset({"awareness", "fall", "understanding"})
 
 
 @dataclass(frozen=True)
@@ -324,7 +320,10 @@ def _classify(text: str, language: str) -> Triage:
         # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer.
         digits = []
     category, reasons = _decide_status(hits, contrasts, digits)
-    later = _told_after_status(primary, contexts[chosen], chosen)
+    ctx = contexts[chosen]
+    later = None
+    if primary.status and not (ctx.traps or "?" in ctx.tokens or primary.asked_or_other):
+        later = told_after(ctx.tokens, chosen, max(h.position for h in primary.status))
     if later is not None and not (worse or doubts or notes):
         # "igual que ayer. bueno, hace rato ...": a status first does not hide what follows.
         reason = f"red flag: unsure, about {later[0]} after a status: {later[1]}"
@@ -364,7 +363,11 @@ def _classify(text: str, language: str) -> Triage:
         # Doubt resolves toward safety: free text about the body, movement, speech,
         # understanding, awareness, falls or breathing that nothing above could read is
         # answered and paged as an emergency, and a person reads it.
-        about = _doubt(results[chosen], contexts[chosen], chosen)
+        result, ctx = results[chosen], contexts[chosen]
+        blocked = bool(ctx.traps) or "?" in ctx.tokens or result.asked_or_other
+        about = unread_body_talk(
+            ctx.tokens, chosen, Talk(result.body, result.onset, blocked, result.benign)
+        )
         if about is not None and about[0] == "_worse":
             category, needs_review = "worse", True
             reasons = [f"unsure, reads as worse: {about[1]}"]
@@ -375,43 +378,6 @@ def _classify(text: str, language: str) -> Triage:
             reason = f"red flag: unsure, about {about[0]}: {about[1]}"
             return Triage("emergency", (reason, *opt_notes), chosen, True, bool(opt_out))
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
-
-
-def _doubt(
-    result: _LanguageResult, ctx: Context, language: Language
-) -> tuple[str, str] | None:
-    """What a free-text reply nothing could read says about the body, if anything."""
-    about = doubt_talk(ctx.tokens, language)
-    if about is not None and about[0].startswith("_"):
-        return about
-    if ctx.traps or "?" in ctx.tokens or result.asked_or_other:
-        return None  # read with confidence as something else: a question, a trap, a story
-    if result.body:
-        part = result.body[0]
-        if result.onset:
-            return f"the {part} + {result.onset}", part
-        if about is not None and about[0] not in _PLAIN_BODY:
-            return about
-        return "_body", part  # "my arm is bothering me": a person reads it, no alarm
-    if about is not None and about[0] in _PLAIN_BODY:
-        if result.benign:
-            return None
-        if not result.onset:
-            return "_body", about[1]
-    return about
-
-
-def _told_after_status(
-    result: _LanguageResult, ctx: Context, language: Language
-) -> tuple[str, str] | None:
-    """Awareness, a fall or not understanding told after the status words, if anything."""
-    if not result.status or ctx.traps or "?" in ctx.tokens or result.asked_or_other:
-        return None
-    last = max(h.position for h in result.status)
-    about = doubt_talk(ctx.tokens[last + 1 :], language)
-    if about is not None and about[0] in _AFTER_STATUS:
-        return about
-    return None
 
 
 def classify(text: str, language: str = "en") -> Triage:

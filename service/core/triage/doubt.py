@@ -18,6 +18,21 @@ from typing import Any, cast
 
 from service.core.triage.vocab import Language
 
+# Families that, named without an onset, are discomfort more often than loss.
+PLAIN_BODY = frozenset({"movement", "face"})
+# Families that outweigh a status word said before them ("same. but I went down").
+AFTER_STATUS = frozenset({"awareness", "fall", "understanding"})
+
+
+@dataclass(frozen=True)
+class Talk:
+    """What the reading already knows of a message the fallback looks at."""
+
+    body: list[str]  # limbs, face, breath named (Reading.body_talk)
+    onset: str  # "since lunch", "" when none
+    blocked: bool  # a question, a trap or another person: the words are about something else
+    benign: bool  # body words read with confidence ("my hands are cold")
+
 
 @dataclass(frozen=True)
 class Classes:
@@ -64,7 +79,46 @@ def doubt_talk(tokens: list[str] | tuple[str, ...], language: Language) -> tuple
         if phrase in joined:
             return family, phrase.strip()
     for token in tokens:
-        family = found.words.get(token)
-        if family is not None:
-            return family, token
+        word_family = found.words.get(token)
+        if word_family is not None:
+            return word_family, token
+    return None
+
+
+def unread_body_talk(
+    tokens: list[str] | tuple[str, ...], language: Language, talk: Talk
+) -> tuple[str, str] | None:
+    """What a free-text reply nothing could read says about the body, if anything.
+
+    ("_veto", w): read with confidence as something else; ("_worse", w): a comparison;
+    ("_body", part): a limb or face named without an onset, a person reads it; otherwise
+    (about, words): an emergency a person reads.
+    """
+    about = doubt_talk(tokens, language)
+    if about is not None and about[0].startswith("_"):
+        return about
+    if talk.blocked:
+        return None
+    if talk.body:
+        part = talk.body[0]
+        if talk.onset:
+            return f"the {part} + {talk.onset}", part
+        if about is not None and about[0] not in PLAIN_BODY:
+            return about
+        return "_body", part  # "my arm is bothering me": a person reads it, no alarm
+    if about is not None and about[0] in PLAIN_BODY:
+        if talk.benign:
+            return None
+        if not talk.onset:
+            return "_body", about[1]
+    return about
+
+
+def told_after(
+    tokens: list[str] | tuple[str, ...], language: Language, last_status: int
+) -> tuple[str, str] | None:
+    """Awareness, a fall or not understanding told after the last status word, if anything."""
+    about = doubt_talk(tokens[last_status + 1 :], language)
+    if about is not None and about[0] in AFTER_STATUS:
+        return about
     return None
