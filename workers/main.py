@@ -57,6 +57,8 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     configure_logging(settings.log_level)
     runtime = build_runtime(settings)
     install(runtime)
+    # Fail here, in one sentence (service.cli.errors), rather than in the cron child's traceback.
+    runtime.redis.ping()
     cron = multiprocessing.get_context("fork").Process(
         target=run_cron,
         args=(runtime.redis_url, settings.dispatch_interval_seconds, os.getpid()),
@@ -64,8 +66,16 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
         name="checkin-cron",
     )
     cron.start()  # type: ignore[no-untyped-call,unused-ignore]
+    rq_worker = make_worker(runtime)
+    log.info(
+        "worker %s started: queues %s, dispatch every %ss, transport %s",
+        rq_worker.name,
+        ", ".join(rq_worker.queue_names()),
+        settings.dispatch_interval_seconds,
+        type(runtime.transport).__name__,
+    )
     try:
-        make_worker(runtime).work(burst=burst, with_scheduler=True)
+        rq_worker.work(burst=burst, with_scheduler=True)
     finally:
         cron.terminate()
         runtime.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ from werkzeug.serving import run_simple
 
 from config import Settings
 from service.db import upgrade
+from service.embedded_redis import embedded_redis_running, stop_embedded_redis
 
 
 @click.command("worker")
@@ -33,12 +35,36 @@ def up(host: str, port: int) -> None:
     from service.app import create_app
 
     app = create_app(settings)
-    app.extensions["checkin"].redis.ping()  # start the embedded Redis before the worker
-    child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
+    # The embedded Redis is ours to stop at the end only if this command started it.
+    owns_redis = settings.redis_url is None and not embedded_redis_running(settings.instance_path)
     try:
-        click.echo(f"Check-in on http://{host}:{port} (worker pid {child.pid}); Ctrl-C stops")
-        # Flask's app.run() refuses to run inside its own CLI; werkzeug's server is the same one.
-        run_simple(host, port, app, threaded=True)
+        app.extensions["checkin"].redis.ping()  # start the embedded Redis before the worker
+        # SIGTERM (docker stop, systemd, kill) ends the server like Ctrl-C: through `finally`.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        child = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
+        try:
+            click.echo(f"Check-in on http://{host}:{port} (worker pid {child.pid}); Ctrl-C stops")
+            # Flask's app.run() refuses to run inside its own CLI; werkzeug's is the same server.
+            run_simple(host, port, app, threaded=True)
+        finally:
+            _stop(child)
     finally:
+        app.extensions["checkin"].close()
+        if owns_redis:
+            stop_embedded_redis(settings.instance_path)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    """Turn SIGTERM into SystemExit so that `finally` blocks stop the worker and Redis."""
+    raise SystemExit(128 + signum)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """Stop the worker (RQ finishes its current job on SIGTERM); kill it if it hangs."""
+    if child.poll() is None:
         child.terminate()
+    try:
         child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

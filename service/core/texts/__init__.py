@@ -5,8 +5,8 @@ str.format names: {clinic}, {emergency}, {patient}, {escalation}, {time}.
 
 Every text is an SMS except the spoken ones (a key whose first or last part is `voice`).
 SMS texts must fit two segments (tests/core/test_segments.py counts them): Spanish is
-worded without á, í, ó, ú, which GSM-7 lacks, and names (the clinic's, initials) go into an SMS folded
-to basic GSM-7, so that "Clínica" cannot turn every message into UCS-2.
+worded without á, í, ó, ú, which GSM-7 lacks, and names (the clinic's, initials) go into
+an SMS folded to basic GSM-7, so that "Clínica" cannot turn every message into UCS-2.
 """
 
 from __future__ import annotations
