@@ -32,7 +32,14 @@ def make_worker(runtime: Runtime) -> SimpleWorker:
     SimpleWorker runs jobs in its own process, so the database pool and the transport are
     built once per worker instead of once per job.
     """
-    return SimpleWorker([runtime.urgent_queue, runtime.queue], connection=runtime.redis)
+    # worker_ttl 60: the worker heartbeats at least every 45 s even when idle, which is what
+    # `checkin worker --check` (the container health check) and `checkin doctor` look for.
+    return SimpleWorker(
+        [runtime.urgent_queue, runtime.queue], connection=runtime.redis, worker_ttl=WORKER_TTL
+    )
+
+
+WORKER_TTL = 60
 
 
 def _exit_with_parent(parent: int) -> None:

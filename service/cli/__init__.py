@@ -14,6 +14,7 @@ from config import ConfigError, Settings
 from service.cli.clinic import clinic_group
 from service.cli.db import db_group
 from service.cli.errors import INFRASTRUCTURE_ERRORS, explain
+from service.cli.ops import doctor, twilio_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
 from service.cli.triage import triage_group
@@ -75,6 +76,8 @@ cli.add_command(clinic_group)
 cli.add_command(patient_group)
 cli.add_command(simulate)
 cli.add_command(triage_group)
+cli.add_command(twilio_group)
+cli.add_command(doctor)
 
 
 def main() -> None:

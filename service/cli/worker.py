@@ -16,11 +16,18 @@ from service.embedded_redis import embedded_redis_running, stop_embedded_redis
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 0 if a worker on this host sent an RQ heartbeat recently, else 1 (health check).",
+)
+def worker(burst: bool, check: bool) -> None:
     """Run an RQ worker for all queues, with RQ's scheduler and the periodic dispatch."""
     from workers.main import run_worker
 
     settings = Settings.from_env()
+    if check:
+        sys.exit(_check_worker(settings))
     upgrade(settings.database_url, lock_dir=settings.instance_path)
     run_worker(settings, burst=burst)
 
@@ -52,6 +59,34 @@ def up(host: str, port: int) -> None:
         app.extensions["checkin"].close()
         if owns_redis:
             stop_embedded_redis(settings.instance_path)
+
+
+def _check_worker(settings: Settings) -> int:
+    """0 when a worker of this host heartbeats (RQ's registry), 1 otherwise; says which."""
+    from service.usecases.doctor import (
+        HEARTBEAT_MAX_AGE_SECONDS,
+        alive_workers,
+        redis_client,
+        this_host,
+    )
+
+    client = redis_client(settings)
+    if client is None:
+        click.echo("no worker: the embedded Redis is not running", err=True)
+        return 1
+    try:
+        alive = alive_workers(client, hostname=this_host())
+    finally:
+        client.close()
+    if not alive:
+        click.echo(
+            f"no worker on {this_host()} sent a heartbeat in {HEARTBEAT_MAX_AGE_SECONDS} s",
+            err=True,
+        )
+        return 1
+    for name, age in alive:
+        click.echo(f"worker {name} alive: heartbeat {age:.0f} s ago")
+    return 0
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

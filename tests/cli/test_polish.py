@@ -18,7 +18,18 @@ import requests
 
 from tests.fake_twilio import FakeTwilio
 
-CHECKIN_COMMANDS = {"clinic", "db", "patient", "run", "simulate", "triage", "up", "worker"}
+CHECKIN_COMMANDS = {
+    "clinic",
+    "db",
+    "doctor",
+    "patient",
+    "run",
+    "simulate",
+    "triage",
+    "twilio",
+    "up",
+    "worker",
+}
 
 
 def free_port() -> int:
