@@ -1,4 +1,4 @@
-"""`checkin doctor` and `checkin worker --check`: real database, Redis, RQ workers and fake Twilio."""
+"""`checkin doctor` and `checkin worker --check` against real Redis, RQ workers, fake Twilio."""
 
 from __future__ import annotations
 
