@@ -3,7 +3,7 @@
 Texts live in `en.json` and `es.json` beside this file, not in code. Placeholders use
 str.format names: {clinic}, {emergency}, {patient}, {escalation}, {time}.
 
-Every text is an SMS except the spoken ones (a key whose first or last part is `voice`).
+Every text is an SMS except the spoken ones (a key with a part `voice` or `voice_…`).
 SMS texts must fit two segments (tests/core/test_segments.py counts them): Spanish is
 worded without á, í, ó, ú, which GSM-7 lacks, and names (the clinic's, initials) go into
 an SMS folded to basic GSM-7, so that "Clínica" cannot turn every message into UCS-2.
@@ -43,8 +43,7 @@ def text(key: str, language: str = "en", **values: Any) -> str:
 
 def is_spoken(key: str) -> bool:
     """True for a text read out in a call (no SMS segment budget applies)."""
-    parts = key.split(".")
-    return parts[0] == "voice" or parts[-1] == "voice"
+    return any(part == "voice" or part.startswith("voice_") for part in key.split("."))
 
 
 def keys(language: str = "en") -> frozenset[str]:
