@@ -98,10 +98,21 @@ def test_unreachable_redis_is_one_sentence_naming_the_variable(env: dict[str, st
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
 
 
-def test_unreachable_postgresql_is_one_sentence_naming_the_variable(env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("db", "upgrade"),
+        ("run", "--port", "1"),
+        ("clinic", "create", "X", "--on-call-phone", "+12025550100"),
+        ("worker", "--burst"),
+    ],
+)
+def test_unreachable_postgresql_is_one_sentence_naming_the_variable(
+    env: dict[str, str], command: tuple[str, ...]
+) -> None:
     port = closed_port()
     env["DATABASE_URL"] = f"postgresql+psycopg://checkin:hunter2@127.0.0.1:{port}/checkin"
-    done = checkin("db", "upgrade", env=env)
+    done = checkin(*command, env=env)
     assert done.returncode == 1
     assert done.stderr.strip() == (
         f"DATABASE_URL: cannot use PostgreSQL at 127.0.0.1:{port}/checkin: Connection refused."
