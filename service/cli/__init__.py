@@ -17,6 +17,7 @@ from service.cli.errors import INFRASTRUCTURE_ERRORS, explain
 from service.cli.ops import doctor, twilio_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
+from service.cli.staff import staff_group
 from service.cli.triage import triage_group
 from service.cli.worker import up, worker
 
@@ -75,6 +76,7 @@ cli.add_command(db_group)
 cli.add_command(clinic_group)
 cli.add_command(patient_group)
 cli.add_command(simulate)
+cli.add_command(staff_group)
 cli.add_command(triage_group)
 cli.add_command(twilio_group)
 cli.add_command(doctor)
