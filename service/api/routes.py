@@ -16,7 +16,7 @@ from service.enqueue import schedule_and_enqueue
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
-from service.usecases.escalations import acknowledge, list_escalations
+from service.usecases.escalations import acknowledge, list_escalations, reply_counts
 from service.usecases.patients import get_patient, next_checkin_at, register_patient
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -84,8 +84,8 @@ def message_json(message: Message) -> dict[str, Any]:
     return item
 
 
-def escalation_json(escalation: Escalation) -> dict[str, Any]:
-    """An escalation as the API shows it."""
+def escalation_json(escalation: Escalation, replies: int) -> dict[str, Any]:
+    """An escalation as the API shows it (`replies`: the patient's replies attached to it)."""
     return {
         "id": escalation.id,
         "patient_id": escalation.patient_id,
@@ -93,6 +93,8 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
         "status": escalation.status,
         "created_at": iso(escalation.created_at),
         "acknowledged_at": iso(escalation.acknowledged_at),
+        "acknowledged_via": escalation.acknowledged_via,
+        "replies": replies,
     }
 
 
@@ -206,10 +208,11 @@ def patient_messages(patient_id: int) -> Response:
 def escalations() -> Response:
     """The clinic's escalation queue, optionally filtered by status."""
     status = request.args.get("status")
-    if status is not None and status not in ("open", "acknowledged"):
-        raise Invalid([FieldError("status", "must be open or acknowledged")])
+    if status is not None and status not in ("open", "acknowledged", "unacknowledged"):
+        raise Invalid([FieldError("status", "must be open, acknowledged or unacknowledged")])
     rows = list_escalations(session(), clinic(), status=status)
-    return jsonify({"items": [escalation_json(e) for e in rows]})
+    counts = reply_counts(session(), [e.id for e in rows])
+    return jsonify({"items": [escalation_json(e, counts.get(e.id, 0)) for e in rows]})
 
 
 @api.post("/escalations/<int:escalation_id>/acknowledge")
@@ -218,4 +221,5 @@ def acknowledge_escalation(escalation_id: int) -> Response:
     db = session()
     escalation = acknowledge(db, clinic(), escalation_id, now=utcnow(), actor=actor())
     db.commit()
-    return jsonify(escalation_json(escalation))
+    counts = reply_counts(db, [escalation.id])
+    return jsonify(escalation_json(escalation, counts.get(escalation.id, 0)))

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -73,6 +74,10 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     on_call_phone: Mapped[str] = mapped_column(String(20))
+    # The escalation chain after the on-call phone, in order (E.164 strings).
+    backup_phones: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # The language of staff alerts.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     country: Mapped[str] = mapped_column(String(2), default="US")
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -128,10 +133,6 @@ class Message(Base):
     """An SMS or call, inbound or outbound; outbound ones are sent from here exactly once."""
 
     __tablename__ = "messages"
-    # One on-call SMS and one on-call call per escalation, whatever retries or races happen.
-    __table_args__ = (
-        UniqueConstraint("escalation_id", "purpose", "channel", name="uq_messages_alert"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -152,6 +153,8 @@ class Message(Base):
     processed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
+    # One page per (escalation, phone, round, channel), whatever retries or races happen.
+    page_key: Mapped[str | None] = mapped_column(String(48), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -160,7 +163,10 @@ class Escalation(Base):
     """Something staff must look at: an emergency, worsening or persisting weakness."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_clinic_status", "clinic_id", "status"),)
+    __table_args__ = (
+        Index("ix_escalations_clinic_status", "clinic_id", "status"),
+        Index("ix_escalations_status_next_page", "status", "next_page_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
@@ -170,6 +176,15 @@ class Escalation(Base):
     inbound_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Who acknowledged ("staff:+1202...", "api", "dashboard") and how (sms, call, api...).
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Paging (service.core.paging): the phone of the chain and its round, and the timer.
+    page_phone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    page_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_page_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The current page failed for good: the dispatcher moves to the next phone at once.
+    page_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class AuditEvent(Base):

@@ -177,8 +177,7 @@ def check_numbers(
 
 def chain_of(clinic: Clinic) -> list[str]:
     """The clinic's escalation chain: its on-call phone, then its backup phones in order."""
-    backups = getattr(clinic, "backup_phones", None) or []
-    return [clinic.on_call_phone, *backups]
+    return [clinic.on_call_phone, *(clinic.backup_phones or [])]
 
 
 def check_chains(session: Session, settings: Settings) -> list[Check]:

@@ -143,7 +143,7 @@ def test_worker_logs_one_start_up_line(env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stderr
     started = [line for line in done.stderr.splitlines() if " started: " in line]
     assert len(started) == 1, done.stderr
-    assert "queues checkin-urgent, checkin, dispatch every 7s" in started[0]
+    assert "queues checkin-urgent, checkin; dispatch every 7s" in started[0]
     _stop_redis(Path(env["CHECKIN_INSTANCE_PATH"]))
 
 

@@ -8,6 +8,7 @@ from importlib.resources import files
 
 import pytest
 
+from config.settings import PUBLIC_BASE_URL_MAX_LENGTH
 from service.core.names import CLINIC_NAME_MAX_LENGTH, valid_clinic_name
 from service.core.segments import count_segments, fold_to_gsm7, non_gsm7
 from service.core.texts import LANGUAGES, is_spoken, text
@@ -85,9 +86,15 @@ WORST = {
     "patient": "9" * 10,
     "escalation": "9" * 10,
     "initials": "Á.É.Ó.",
-    "time": "23:59",
+    "time": "23:59 CHADT",  # the clinic's local time and zone abbreviation
+    "link": "https://" + "x" * (PUBLIC_BASE_URL_MAX_LENGTH - 8) + "/dashboard/patients/9999999999",
 }
-BUDGETS = {"checkin": 2, "answer": 2, "alert": 2}
+BUDGETS = {"checkin": 2, "answer": 2, "alert": 2, "ack": 2}
+
+
+def _fragment(key: str) -> bool:
+    """Texts put inside other texts (the emergency line, an alert's reason), not sent alone."""
+    return key == "emergency_line" or key.startswith("notice.")
 
 
 def _catalogue(language: str) -> dict[str, str]:
@@ -101,16 +108,20 @@ def _sms_templates() -> list[tuple[str, str]]:
         (language, key)
         for language in LANGUAGES
         for key in sorted(_catalogue(language))
-        if not is_spoken(key) and key != "emergency_line"
+        if not is_spoken(key) and not _fragment(key)
     ]
 
 
 def _render(language: str, key: str) -> str:
     fields = {f for _, f, _, _ in string.Formatter().parse(_catalogue(language)[key]) if f}
-    unknown = fields - set(WORST) - {"emergency_line"}
+    unknown = fields - set(WORST) - {"emergency_line", "reason"}
     assert not unknown, f"add a worst case for {sorted(unknown)} to WORST"
-    line = text("emergency_line", language, **WORST)
-    return text(key, language, emergency_line=line, **WORST)
+    values: dict[str, str] = dict(WORST)
+    values["emergency_line"] = text("emergency_line", language, **WORST)
+    if "reason" in fields:  # the longest of the reasons an alert notice gives
+        reasons = [k for k in _catalogue(language) if k.startswith("notice.")]
+        values["reason"] = max((text(k, language) for k in reasons), key=len)
+    return text(key, language, **values)
 
 
 def test_the_worst_case_clinic_name_is_the_longest_allowed() -> None:
