@@ -21,7 +21,7 @@ from service.health import checks
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
-from service.webhooks import alert_hooks, twilio_hooks
+from service.webhooks import alert_hooks, twilio_hooks, voice_hooks
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
+    app.register_blueprint(voice_hooks)
     app.register_blueprint(alert_hooks)
     app.register_blueprint(dashboard)
 
