@@ -73,6 +73,8 @@ class Settings:
     log_level: str = "INFO"
     # Signs the dashboard's session cookie; None: a random key kept under instance_path.
     secret_key: str | None = field(default=None, repr=False)
+    # Bearer key of the admin API (/api/v1/admin/...); None: the admin API is off.
+    admin_api_key: str | None = field(default=None, repr=False)
 
     @property
     def uses_twilio(self) -> bool:
@@ -119,6 +121,11 @@ class Settings:
         secret_key = _optional(env, "SECRET_KEY")
         if secret_key is not None and len(secret_key) < 16:
             raise ConfigError("SECRET_KEY: must be at least 16 characters (a long random string)")
+        admin_api_key = _optional(env, "ADMIN_API_KEY")
+        if admin_api_key is not None and len(admin_api_key) < 32:
+            raise ConfigError(
+                "ADMIN_API_KEY: must be at least 32 characters (a long random string)"
+            )
         return cls(
             instance_path=instance,
             database_url=database_url,
@@ -134,4 +141,5 @@ class Settings:
             twilio_timeout_seconds=_number(env, "TWILIO_TIMEOUT_SECONDS", 10.0, 0.1),
             log_level=level,
             secret_key=secret_key,
+            admin_api_key=admin_api_key,
         )

@@ -14,7 +14,7 @@ from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
-from service.api import api
+from service.api import admin, api
 from service.core.triage import classify
 from service.dashboard import dashboard
 from service.health import checks
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     app.register_blueprint(api)
+    app.register_blueprint(admin)
     app.register_blueprint(twilio_hooks)
     app.register_blueprint(voice_hooks)
     app.register_blueprint(alert_hooks)

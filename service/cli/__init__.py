@@ -11,9 +11,11 @@ import click
 from flask.cli import FlaskGroup, run_command
 
 from config import ConfigError, Settings
+from service.cli import clinic_ops  # noqa: F401  (adds list and whatsapp-template)
 from service.cli.clinic import clinic_group
 from service.cli.db import db_group
 from service.cli.errors import INFRASTRUCTURE_ERRORS, explain
+from service.cli.export import export_group
 from service.cli.ops import doctor, twilio_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
@@ -80,6 +82,7 @@ cli.add_command(staff_group)
 cli.add_command(triage_group)
 cli.add_command(twilio_group)
 cli.add_command(doctor)
+cli.add_command(export_group)
 
 
 def main() -> None:
