@@ -1,8 +1,8 @@
 """Blind sets written by people who never saw the rules, and the old held-out set.
 
-setA, setB, setC and setD (tests/triage/blind/) were written for issue #7 in patients' and
-caregivers' own words and HAVE BEEN USED FOR TUNING (setC and setD after they were scored
-blind): they now guard against regressions. They do not measure how triage reads words it
+setA to setE (tests/triage/blind/) were written for issue #7 in patients' and caregivers' own
+words and HAVE BEEN USED FOR TUNING (setC, setD and setE after they were scored blind): they
+now guard against regressions. They do not measure how triage reads words it
 has never seen; a fresh set does that (see the README).
 """
 
@@ -20,6 +20,7 @@ SETS = {
     "setB": HERE / "blind" / "setB.jsonl",
     "setC": HERE / "blind" / "setC.jsonl",
     "setD": HERE / "blind" / "setD.jsonl",
+    "setE": HERE / "blind" / "setE.jsonl",
     "holdout": HERE / "holdout.jsonl",
 }
 
@@ -31,7 +32,7 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 
 def test_blind_sets_are_there() -> None:
-    for name, least in (("setA", 300), ("setB", 300), ("setC", 250), ("setD", 250)):
+    for name, least in (("setA", 300), ("setB", 300), ("setC", 250), ("setD", 250), ("setE", 250)):
         with SETS[name].open(encoding="utf-8") as handle:
             records = read_jsonl(handle)
         assert len(records) >= least, name

@@ -32,12 +32,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from service.core.triage.compose import Reading
+from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
     Context,
     scan,
+    scan_every_start,
 )
 from service.core.triage.normalise import normalise
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
@@ -79,6 +81,8 @@ class _LanguageResult:
     body: list[str] = field(default_factory=list)
     breath: list[str] = field(default_factory=list)
     onset: str = ""
+    asked_or_other: bool = False
+    benign: bool = False  # body words read with confidence ("my hands are cold")
 
 
 def _stored_language(language: object) -> Language:
@@ -131,6 +135,8 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result.body = reading.body_talk()
     result.breath = reading.body_talk(("breath",))
     result.onset = reading.text(reading.onsets[0]) if reading.onsets else ""
+    result.asked_or_other = bool(reading.others or reading.questions or reading.questions_after)
+    result.benign = bool(scan_every_start(reading.grammar.benign, norm))
     # "my dog's legs gave out": a status word inside someone else's symptom is not the patient's.
     elsewhere = [f.span for f in result.findings if f.state in ("other", "person")]
     result.status = [
@@ -314,6 +320,14 @@ def _classify(text: str, language: str) -> Triage:
         # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer.
         digits = []
     category, reasons = _decide_status(hits, contrasts, digits)
+    ctx = contexts[chosen]
+    later = None
+    if primary.status and not (ctx.traps or "?" in ctx.tokens or primary.asked_or_other):
+        later = told_after(ctx.tokens, chosen, max(h.position for h in primary.status))
+    if later is not None and not (worse or doubts or notes):
+        # "igual que ayer. bueno, hace rato ...": a status first does not hide what follows.
+        reason = f"red flag: unsure, about {later[0]} after a status: {later[1]}"
+        return Triage("emergency", (reason, *reasons, *opt_notes), chosen, True, bool(opt_out))
     if category == "unclear" and others:
         reasons.append(f"number outside the menu: {others[0]}")
     if worse or (doubts and category == "unclear"):
@@ -337,6 +351,7 @@ def _classify(text: str, language: str) -> Triage:
         and not notes
         and not affirmed
         and results[chosen].breath
+        and (doubt_talk(contexts[chosen].tokens, chosen) or ("",))[0] != "_veto"
         and not any(d.startswith("unsure: ") and "breath" not in d for d in doubts)
     ):
         # Breathing talked about that cannot be read with confidence ("like breathing through a
@@ -344,17 +359,24 @@ def _classify(text: str, language: str) -> Triage:
         part = results[chosen].breath[0]
         reason = f"red flag: unsure about breathing, talks about the {part}"
         return Triage("emergency", (reason, *worse, *opt_notes), chosen, True, bool(opt_out))
-    if not (worse or doubts) and category == "unclear" and not notes and results[chosen].body:
-        # Talk about the body that nothing above could read: a person reads it, and with an
-        # onset ("since lunch") it may be acute, so it is answered and paged as one.
-        part = results[chosen].body[0]
-        onset = results[chosen].onset
-        needs_review = True
-        if onset:
-            reason = f"red flag: unsure but sudden, talks about the {part} + {onset}"
+    if not (worse or doubts) and category == "unclear" and not notes and not reasons:
+        # Doubt resolves toward safety: free text about the body, movement, speech,
+        # understanding, awareness, falls or breathing that nothing above could read is
+        # answered and paged as an emergency, and a person reads it.
+        result, ctx = results[chosen], contexts[chosen]
+        blocked = bool(ctx.traps) or "?" in ctx.tokens or result.asked_or_other
+        about = unread_body_talk(
+            ctx.tokens, chosen, Talk(result.body, result.onset, blocked, result.benign)
+        )
+        if about is not None and about[0] == "_worse":
+            category, needs_review = "worse", True
+            reasons = [f"unsure, reads as worse: {about[1]}"]
+        elif about is not None and about[0] == "_body":
+            category, needs_review = "worse", True
+            reasons = [f"unsure: talks about the {about[1]}"]
+        elif about is not None and about[0] != "_veto":
+            reason = f"red flag: unsure, about {about[0]}: {about[1]}"
             return Triage("emergency", (reason, *opt_notes), chosen, True, bool(opt_out))
-        category = "worse"
-        reasons = [f"unsure: talks about the {part}", *reasons]
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.core.triage.compose import Reading
+from service.core.triage.compose import Composed, Reading
 from service.core.triage.negation import Context, Span, scan_every_start
 
 # Dialect "won't hold my cup no more" means "anymore": not a denial of the symptom.
@@ -92,6 +92,24 @@ def _judge(
         finding.state, finding.review, finding.detail = "chronic", True, chronic
 
 
+_WORSENING = frozenset(
+    {"harder", "worse", "worsening", "more", "shorter", "heavier", "tighter", "thinner"}
+    | {"peor", "mas", "cuesta", "empeora", "empeorando"}
+)
+
+
+def _any_pace(reading: Reading, composed: Composed) -> bool:
+    """A red flag whose frame no pace lowers, told as getting worse."""
+    if not any(
+        f.label == composed.label and f.onset == "any" and not f.gradual_lowers
+        for f in reading.grammar.frames
+    ):
+        return False
+    tokens = reading.ctx.tokens
+    span = composed.span
+    return any(t in _WORSENING for t in tokens[span.first : span.last])
+
+
 def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
     """Red flags in one language, listed or composed, each with the state its context gives."""
     vocab = ctx.vocab
@@ -146,6 +164,11 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
             composed=True,
             speech=composed.speech,
         )
+        if finding.state == "chronic" and _any_pace(reading, composed):
+            # Breathing (or saliva) that gets worse at any pace is an emergency for these
+            # patients (myasthenic crisis, Guillain-Barre): "a little harder every day".
+            finding.state, finding.review = "affirmed", True
+            finding.text = f"{finding.text}, getting worse ({finding.detail})"
     if reading.family:
         # A relative's red flag is read as the patient's, and a person confirms who it is.
         for finding in findings:

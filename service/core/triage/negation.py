@@ -396,4 +396,4 @@ class Context:
         """Tokens start..end-1 are a short verb phrase and "and": the subject carries over."""
         between = self.tokens[start:end]
         clean = not any(self.hard[i] or self.tokens[i] in _SUBJECTS for i in range(start, end))
-        return 0 < len(between) <= 5 and between[-1] in ("and", "y") and clean
+        return 0 < len(between) <= 7 and between[-1] in ("and", "y") and clean
