@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from config import ConfigError, Settings
 from service.api import api
 from service.dashboard import dashboard
+from service.guards import http_error_response, install_guards
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     )
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
+    install_guards(app)
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
     app.register_blueprint(dashboard)
@@ -59,8 +61,8 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         return health(runtime)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response, int]:
-        return jsonify({"error": exc.description or exc.name}), exc.code or 500
+    def http_error(exc: HTTPException) -> Response:
+        return http_error_response(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:

@@ -13,6 +13,7 @@ from service.api.openapi import openapi_document
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import schedule_and_enqueue
+from service.guards import http_error_response
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
@@ -138,9 +139,9 @@ def conflict(exc: Conflict) -> tuple[Response, int]:
 
 
 @api.errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> tuple[Response, int]:
-    """Werkzeug's errors (404, 405, 415...) as JSON."""
-    return error(exc.code or 500, exc.description or exc.name)
+def http_error(exc: HTTPException) -> Response:
+    """Werkzeug's errors (404, 405, 415...) as JSON, with their headers (Allow)."""
+    return http_error_response(exc)
 
 
 @api.get("/openapi.json")
