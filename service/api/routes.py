@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from service.api.openapi import openapi_document
+from service.api.ratelimit import address_refused, count_bad_key, key_refused
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import schedule_and_enqueue
@@ -108,16 +109,19 @@ def body() -> Any:
 
 
 @api.before_request
-def authenticate() -> tuple[Response, int] | None:
-    """Find the clinic of the bearer key; the OpenAPI document is public."""
+def authenticate() -> Response | tuple[Response, int] | None:
+    """Find the clinic of the bearer key, within the rate limits; the OpenAPI document is public."""
     if request.endpoint == "api.openapi":
         return None
+    refused = address_refused()
+    if refused is not None:
+        return refused
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     found = clinic_for_key(session(), key.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        return error(401, "missing or invalid API key")
+        return count_bad_key() or error(401, "missing or invalid API key")
     g.clinic = found
-    return None
+    return key_refused(found.api_key_hash)
 
 
 @api.errorhandler(Invalid)

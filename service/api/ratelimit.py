@@ -1,0 +1,97 @@
+"""Rate limits on the clinic API: per key, and per client address for keys that fail.
+
+A moving window in Redis (the `limits` package, as the send rate uses), so every web process
+shares one count. An address that has used up its failed tries is refused before its key is
+even checked: otherwise a right guess among the refused ones would still get in.
+If Redis is unavailable the API is not limited rather than refused (the limit protects the
+service; it must not become the outage).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Response, current_app, jsonify, request
+from limits import RateLimitItem, parse
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
+from redis.exceptions import RedisError
+
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+EXTENSION = "checkin.api_limits"
+
+
+@dataclass
+class ApiLimits:
+    """The limiter and the two limits, built once per app."""
+
+    limiter: MovingWindowRateLimiter
+    per_key: RateLimitItem
+    per_bad_address: RateLimitItem
+
+    def refused(self, item: RateLimitItem, *identifiers: str, hit: bool) -> Response | None:
+        """A 429 with Retry-After when `identifiers` are over `item`; counts one try if `hit`."""
+        try:
+            allowed = (
+                self.limiter.hit(item, *identifiers)
+                if hit
+                else self.limiter.test(item, *identifiers)
+            )
+            if allowed:
+                return None
+            reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+        except (RedisError, OSError) as exc:
+            log.warning("API rate limit not applied, Redis unavailable: %s", type(exc).__name__)
+            return None
+        response = jsonify({"error": "too many requests; retry later"})
+        response.status_code = 429
+        response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
+        return response
+
+
+def build_api_limits(runtime: Runtime) -> ApiLimits:
+    """The API's limiter on the runtime's Redis, with the configured limits."""
+    storage_url = runtime.redis_url.replace("unix://", "redis+unix://", 1)
+    return ApiLimits(
+        MovingWindowRateLimiter(RedisStorage(storage_url)),
+        parse(runtime.settings.api_rate_limit),
+        parse(runtime.settings.api_bad_key_rate_limit),
+    )
+
+
+def _limits() -> ApiLimits:
+    # Built on first use, so creating the app does not start or reach Redis.
+    limits: ApiLimits | None = current_app.extensions.get(EXTENSION)
+    if limits is None:
+        limits = current_app.extensions[EXTENSION] = build_api_limits(
+            current_app.extensions["checkin"]
+        )
+    return limits
+
+
+def address() -> str:
+    """The client's address (behind a proxy, configure it to set REMOTE_ADDR)."""
+    return request.remote_addr or "unknown"
+
+
+def address_refused() -> Response | None:
+    """429 if this address has used up its failed key checks."""
+    limits = _limits()
+    return limits.refused(limits.per_bad_address, "api-bad-key", address(), hit=False)
+
+
+def count_bad_key() -> Response | None:
+    """Count a failed key check for this address; 429 if that was one too many."""
+    limits = _limits()
+    return limits.refused(limits.per_bad_address, "api-bad-key", address(), hit=True)
+
+
+def key_refused(key_id: str) -> Response | None:
+    """Count one request for the key; 429 once the key is over its budget."""
+    limits = _limits()
+    return limits.refused(limits.per_key, "api-key", key_id, hit=True)
