@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -108,7 +109,16 @@ class CheckIn(Base):
     """One scheduled check-in; the database, not Redis, is the source of truth for it."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_status_due", "status", "due_at"),)
+    __table_args__ = (
+        # The dispatcher's question, "what is due?", follows the rows due, not the history:
+        # a partial index holds only scheduled check-ins (it replaced one on status, due_at).
+        Index(
+            "ix_checkins_scheduled_due",
+            "due_at",
+            postgresql_where=text("status = 'scheduled'"),
+            sqlite_where=text("status = 'scheduled'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
@@ -131,6 +141,26 @@ class Message(Base):
     # One on-call SMS and one on-call call per escalation, whatever retries or races happen.
     __table_args__ = (
         UniqueConstraint("escalation_id", "purpose", "channel", name="uq_messages_alert"),
+        # Partial indexes on the few rows the dispatcher looks for each tick (lost jobs,
+        # dead workers' sends, unfinished emergencies): the cost follows them, not the table.
+        Index(
+            "ix_messages_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_messages_sending_updated",
+            "updated_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
+        Index(
+            "ix_messages_unprocessed",
+            "id",
+            postgresql_where=text("processed IS false"),
+            sqlite_where=text("processed IS 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +179,7 @@ class Message(Base):
     reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # False while an inbound emergency, already answered, waits for its policy to be applied.
-    processed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    processed: Mapped[bool] = mapped_column(Boolean, default=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
