@@ -105,6 +105,18 @@ def http_error_response(exc: HTTPException) -> Response:
     return response
 
 
+def document_id_bounds(document: dict[str, Any]) -> dict[str, Any]:
+    """State the id range in the OpenAPI document's integer path parameters."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 0)
+                    schema.setdefault("maximum", MAX_ID)
+    return document
+
+
 def install_guards(app: Flask) -> None:
     """Bound the id converter and check text on every request; call before adding routes."""
     app.url_map.converters["int"] = BoundedInt

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from limits import RateLimitItem, parse
@@ -95,3 +96,23 @@ def key_refused(key_id: str) -> Response | None:
     """Count one request for the key; 429 once the key is over its budget."""
     limits = _limits()
     return limits.refused(limits.per_key, "api-key", key_id, hit=True)
+
+
+def document_limits(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the 429 answer (with Retry-After) to every operation that needs a key."""
+    schema_ref = {"$ref": "#/components/schemas/Error"}
+    too_many = {
+        "description": "Too many requests for this key (or bad keys from this address)",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {"application/json": {"schema": schema_ref}},
+    }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and operation.get("security") != []:
+                operation.setdefault("responses", {}).setdefault("429", too_many)
+    return document

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from service.api.openapi import openapi_document
-from service.api.ratelimit import address_refused, count_bad_key, key_refused
+from service.api.ratelimit import address_refused, count_bad_key, document_limits, key_refused
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import schedule_and_enqueue
-from service.guards import http_error_response
+from service.guards import document_id_bounds, http_error_response
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
@@ -151,7 +151,7 @@ def http_error(exc: HTTPException) -> Response:
 @api.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    return jsonify(openapi_document())
+    return jsonify(document_limits(document_id_bounds(openapi_document())))
 
 
 @api.post("/patients")
@@ -211,8 +211,13 @@ def patient_messages(patient_id: int) -> Response:
 def escalations() -> Response:
     """The clinic's escalation queue, optionally filtered by status."""
     status = request.args.get("status")
+    errors = [
+        FieldError(name, "is not a known parameter") for name in request.args if name != "status"
+    ]
     if status is not None and status not in ("open", "acknowledged"):
-        raise Invalid([FieldError("status", "must be open or acknowledged")])
+        errors.append(FieldError("status", "must be open or acknowledged"))
+    if errors:
+        raise Invalid(errors)
     rows = list_escalations(session(), clinic(), status=status)
     return jsonify({"items": [escalation_json(e) for e in rows]})
 
