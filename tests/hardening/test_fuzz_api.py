@@ -23,7 +23,7 @@ from service.runtime import Runtime
 from tests.conftest import ClinicHandle
 from workers.context import install
 
-EXAMPLES = int(os.environ.get("CHECKIN_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("CHECKIN_FUZZ_EXAMPLES", "40"))
 CASES = [
     (path, method.upper(), mode)
     for path, operations in openapi_document()["paths"].items()
