@@ -6,6 +6,7 @@ import argparse
 import secrets
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -217,7 +218,13 @@ class FakeTwilio:
             )
             form = _form()
             with self._lock:
-                record = dict(method=request.method, path=request.path, form=form, auth_ok=auth_ok)
+                record = dict(
+                    method=request.method,
+                    path=request.path,
+                    form=form,
+                    auth_ok=auth_ok,
+                    at=time.time(),  # when it arrived: benchmarks measure send rates
+                )
                 self.requests.append(record)
             if self.delay:
                 self._stopping.wait(self.delay)
