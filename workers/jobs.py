@@ -108,7 +108,7 @@ def send_checkin(checkin_id: int) -> str:
         else:
             patient = session.get(Patient, checkin.patient_id)
             assert patient is not None
-            if patient.status in ("opted_out", "paused"):
+            if patient.status in ("opted_out", "paused", "archived"):
                 checkin.status = "cancelled"
                 session.commit()
                 return "cancelled"
@@ -223,7 +223,7 @@ def replay_spool() -> int:
                 channel=record.get("channel", "sms"),
             )
             try:
-                outcome = receive_reply(db, runtime.settings, reply, now=utcnow())
+                outcome = receive_reply(db, runtime.settings, reply, now=utcnow(), answered=False)
             except (OperationalError, InterfaceError):
                 raise
             except SQLAlchemyError as exc:

@@ -81,7 +81,7 @@ def openapi_document() -> dict[str, Any]:
                 "language": {"type": "string", "enum": ["en", "es"]},
                 "status": {
                     "type": "string",
-                    "enum": ["active", "paused", "opted_out", "resolved"],
+                    "enum": ["active", "paused", "opted_out", "resolved", "archived"],
                 },
                 "status_reason": {
                     "type": ["string", "null"],
@@ -249,5 +249,14 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
         },
-        "paths": paths,
+        "paths": _merge(paths),
     }
+
+
+def _merge(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the paths of route modules that document themselves."""
+    from service.api.lifecycle import lifecycle_paths
+
+    for path, operations in lifecycle_paths(_ref, _json, _errors, _id_param).items():
+        paths.setdefault(path, {}).update(operations)
+    return paths

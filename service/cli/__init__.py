@@ -12,6 +12,7 @@ from service.cli.clinic import clinic_group
 from service.cli.db import db_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
+from service.cli.staff import staff_group
 from service.cli.triage import triage_group
 from service.cli.worker import up, worker
 
@@ -37,6 +38,7 @@ cli.add_command(db_group)
 cli.add_command(clinic_group)
 cli.add_command(patient_group)
 cli.add_command(simulate)
+cli.add_command(staff_group)
 cli.add_command(triage_group)
 
 

@@ -9,9 +9,10 @@ import click
 from config import Settings
 from service.api.validation import to_e164, valid_timezone
 from service.core.policy import PolicyNumbers
-from service.db import Clinic, make_engine, make_session_factory, upgrade
+from service.db import Clinic, make_engine, make_session_factory, upgrade, utcnow
+from service.usecases import NotFound
 from service.usecases.audit import record
-from service.usecases.clinics import create_clinic
+from service.usecases.clinics import create_clinic, rotate_key
 
 
 @click.group("clinic")
@@ -117,3 +118,25 @@ def _number(raw: str) -> object:
         except ValueError:
             continue
     return raw
+
+
+@clinic_group.command("rotate-key")
+@click.argument("clinic_id", type=int)
+def clinic_rotate_key(clinic_id: int) -> None:
+    """A new API key, printed alone on the last line; the old one stops working at once."""
+    config = Settings.from_env()
+    upgrade(config.database_url, lock_dir=config.instance_path)
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                key = rotate_key(session, clinic_id, now=utcnow(), actor="cli")
+            except NotFound:
+                raise click.BadParameter("no such clinic", param_hint="CLINIC_ID") from None
+            session.commit()
+            click.echo(
+                f"clinic {clinic_id}: new API key (shown once; the old key no longer works):"
+            )
+            click.echo(key)
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ from service.db.models import (
     Patient,
     utcnow,
 )
+from service.db.staff import StaffSession, StaffToken, StaffUser
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +21,9 @@ __all__ = [
     "Escalation",
     "Message",
     "Patient",
+    "StaffSession",
+    "StaffToken",
+    "StaffUser",
     "make_engine",
     "make_session_factory",
     "upgrade",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import Clinic
+from service.usecases import NotFound
 from service.usecases.audit import record
 
 KEY_PREFIX = "ck_"
@@ -54,3 +56,23 @@ def clinic_for_key(session: Session, key: str) -> Clinic | None:
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     return session.scalar(select(Clinic).where(Clinic.api_key_hash == hash_key(key)))
+
+
+def rotate_key(session: Session, clinic_id: int, *, now: datetime, actor: str) -> str:
+    """Give a clinic a new API key (shown once); the old one stops working, sessions end."""
+    from service.usecases.staff import revoke_clinic_sessions
+
+    clinic = session.get(Clinic, clinic_id)
+    if clinic is None:
+        raise NotFound("clinic not found")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    clinic.api_key_hash = hash_key(key)
+    revoke_clinic_sessions(session, clinic.id, now=now)
+    record(
+        session,
+        clinic_id=clinic.id,
+        actor=actor,
+        action="clinic.rotate_key",
+        subject=f"clinic:{clinic.id}",
+    )
+    return key

@@ -96,7 +96,11 @@ def deliver(
     if message is None or message.direction != "outbound":
         return SendResult("skipped")
     patient = session.get(Patient, message.patient_id) if message.patient_id else None
-    if patient is not None and patient.status == "opted_out" and message.status == "pending":
+    if (
+        patient is not None
+        and patient.status in ("opted_out", "archived")
+        and message.status == "pending"
+    ):
         message.status = "cancelled"
         session.commit()
         return SendResult("skipped")
@@ -172,6 +176,8 @@ def mark_number_problem(
     session: Session, patient: Patient, kind: FailureKind | None, *, now: datetime
 ) -> None:
     """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad."""
+    if patient.status == "archived":
+        return  # archived is final: nothing is sent, nothing to change
     if kind is FailureKind.OPTED_OUT and patient.status != "opted_out":
         patient.status = "opted_out"
         patient.status_reason = "carrier_opt_out"

@@ -20,6 +20,7 @@ from config import Settings
 from service.core.policy import Reply, stranger_step
 from service.core.triage import Keyword, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
+from service.usecases.answers import keyword_category, store_answer
 from service.usecases.audit import record
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
 
@@ -84,7 +85,7 @@ def find_patient(
         select(Patient)
         .join(Patient.clinic)
         .options(contains_eager(Patient.clinic))  # the answer names the clinic: no 2nd query
-        .where(Patient.phone == from_number, clinic_match)
+        .where(Patient.phone == from_number, clinic_match, Patient.status != "archived")
     ).all()
     if not candidates:
         return None
@@ -107,6 +108,7 @@ def receive_reply(
     patient_id: int | None = None,
     first: Triage | None = None,
     defer_emergency: bool = False,
+    answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
@@ -118,6 +120,9 @@ def receive_reply(
     at once and then runs `process_reply` on `Outcome.deferred_message_id`. The workers'
     dispatch runs it too for any message left unprocessed, so a crash in between loses
     nothing.
+
+    The answer is stored as an outbound message (what the patient was told) unless
+    `answered` is False: a spooled reply replayed later was answered something else.
     """
     existing = session.scalar(select(Message).where(Message.twilio_sid == reply.sid))
     if existing is not None:
@@ -149,7 +154,7 @@ def receive_reply(
         body=reply.text,
         status="received",
         twilio_sid=reply.sid,
-        category=triage.category,
+        category=keyword_category(keyword, triage.category),
         reasons=list(triage.reasons),
         needs_review=triage.needs_review,
     )
@@ -171,6 +176,7 @@ def receive_reply(
         message.answer = render_answer(
             key, language, STRANGER_CLINIC_NAME, settings, triage.needs_review
         )
+        store_answer(session, message, message.answer if answered else None)
         session.commit()
         log.info("inbound %s from an unknown sender: %s", reply.channel, triage.category)
         return Outcome(answer=message.answer)
@@ -181,6 +187,7 @@ def receive_reply(
         message.answer = render_answer(
             "answer.emergency", language, patient.clinic.name, settings, False
         )
+        store_answer(session, message, message.answer if answered else None)
         session.commit()
         log.info(
             "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
@@ -192,6 +199,7 @@ def receive_reply(
     )
     message.answer = applied.answer
     message.escalation_id = applied.escalation_id
+    store_answer(session, message, applied.answer if answered else None)
     if policy_reply in (Reply.STOP, Reply.START):
         record(
             session,

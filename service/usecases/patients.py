@@ -107,6 +107,8 @@ def schedule_checkin(
     """A check-in the clinic asks for: refused for an opted-out patient, reopens a resolved one."""
     if patient.status == "opted_out":
         raise Conflict("the patient opted out; they can text START to opt back in")
+    if patient.status == "archived":
+        raise Conflict("the patient is archived and is never contacted again")
     if patient.status in ("resolved", "paused"):
         # A new episode: the clinic is asking to follow this patient again.
         patient.status = "active"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,125 +17,87 @@ from flask.testing import FlaskClient
 from config import ConfigError, Settings
 from service.app import create_app
 from service.db import utcnow
+from service.runtime import Runtime
 from tests.conftest import ClinicHandle
+from tests.dashboard.support import PASSWORD, Staff, add_account, csrf_from, html, log_in
 
 PHONE = "+12025550123"
-
-
-@dataclass
-class Staff:
-    """A test client logged in to the dashboard as one clinic."""
-
-    client: FlaskClient
-
-    def token(self) -> str:
-        """The session's CSRF token."""
-        with self.client.session_transaction() as session:
-            token: str = session["csrf_token"]
-        return token
-
-    def get(self, path: str) -> Any:
-        """GET a dashboard page."""
-        return self.client.get(f"/dashboard{path}")
-
-    def post(self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True) -> Any:
-        """POST a dashboard form, with the session's CSRF token unless told otherwise."""
-        form = {**(data or {}), **({"csrf_token": self.token()} if csrf else {})}
-        return self.client.post(f"/dashboard{path}", data=form)
-
-
-def html(response: Any) -> str:
-    """A response's text."""
-    text: str = response.get_data(as_text=True)
-    return text
-
-
-def csrf_from(response: Any) -> str:
-    """The CSRF token embedded in a page's form."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html(response))
-    assert found, html(response)
-    return found.group(1)
-
-
-def log_in(client: FlaskClient, key: str) -> Any:
-    """Fetch the login form, then post the key with the form's CSRF token."""
-    token = csrf_from(client.get("/dashboard/login"))
-    return client.post("/dashboard/login", data={"api_key": key, "csrf_token": token})
-
-
-@pytest.fixture
-def staff(client: FlaskClient, clinic: ClinicHandle) -> Staff:
-    """The test client, logged in as the default clinic."""
-    response = log_in(client, clinic.key)
-    assert response.status_code == 302
-    return Staff(client)
-
-
-@pytest.fixture
-def patient(make_patient: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """A registered patient named Ana Diaz."""
-    return make_patient(name="Ana Diaz")
 
 
 # -- login and logout ------------------------------------------------------------------------
 
 
-def test_login_with_the_clinics_key_opens_the_queue(
-    client: FlaskClient, clinic: ClinicHandle
+def test_login_with_email_and_password_opens_the_queue(
+    client: FlaskClient, clinic: ClinicHandle, runtime: Runtime
 ) -> None:
+    add_account(runtime, clinic.id, "Nurse@Riverside.example")
     page = client.get("/dashboard/login")
     assert page.status_code == 200
-    assert 'type="password"' in html(page)
-    response = log_in(client, clinic.key)
+    assert 'name="email"' in html(page) and 'name="password"' in html(page)
+    response = log_in(client, "nurse@riverside.example")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/dashboard/")
-    with client.session_transaction() as session:
-        assert session["clinic_id"] == clinic.id
     queue = client.get("/dashboard/")
     assert queue.status_code == 200
-    assert "Riverside Neurology" in html(queue)
-    # Logged in, the login page sends staff to the queue.
+    assert "Riverside Neurology" in html(queue) and "nurse@riverside.example" in html(queue)
+    # Signed in, the login page sends staff to the queue.
     assert client.get("/dashboard/login").status_code == 302
 
 
 @pytest.mark.parametrize(
-    ("key", "status", "message"),
+    ("email", "password", "status", "message"),
     [
-        ("", 422, "Enter your clinic"),
-        ("   ", 422, "Enter your clinic"),
-        ("ck_not-a-real-key", 401, "not valid"),
-        ("not-even-a-key", 401, "not valid"),
-        ("ck_" + "x" * 500, 401, "not valid"),
+        ("", "", 422, "Enter your email"),
+        ("nurse@riverside.example", "", 422, "Enter your email"),
+        ("nurse@riverside.example", "wrong password!", 401, "do not match"),
+        ("nobody@riverside.example", PASSWORD, 401, "do not match"),
+        ("nurse@riverside.example", "x" * 5000, 401, "do not match"),
     ],
 )
-def test_login_with_a_bad_key_is_refused(
-    client: FlaskClient, clinic: ClinicHandle, key: str, status: int, message: str
+def test_login_with_a_bad_password_is_refused(
+    client: FlaskClient,
+    clinic: ClinicHandle,
+    runtime: Runtime,
+    email: str,
+    password: str,
+    status: int,
+    message: str,
 ) -> None:
-    response = log_in(client, key)
+    add_account(runtime, clinic.id, "nurse@riverside.example")
+    response = log_in(client, email, password)
     assert response.status_code == status
     assert message in html(response)
     assert 'aria-invalid="true"' in html(response)
-    with client.session_transaction() as session:
-        assert "clinic_id" not in session
     assert client.get("/dashboard/").status_code == 302
 
 
-def test_the_session_belongs_to_the_clinic_whose_key_was_given(
-    client: FlaskClient, make_clinic: Callable[..., ClinicHandle], clinic: ClinicHandle
-) -> None:
-    other = make_clinic(name="Lakeside Clinic")
-    log_in(client, other.key)
-    assert "Lakeside Clinic" in html(client.get("/dashboard/"))
+def test_the_api_key_no_longer_signs_anyone_in(client: FlaskClient, clinic: ClinicHandle) -> None:
+    """Measured: sign-in was the clinic's API key, shared by everyone."""
+    token = csrf_from(client.get("/dashboard/login"))
+    response = client.post("/dashboard/login", data={"api_key": clinic.key, "csrf_token": token})
+    assert response.status_code == 422
+    for email in ("", "api", clinic.key):
+        assert log_in(client, email, clinic.key).status_code in (401, 422)
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_the_session_belongs_to_the_persons_clinic(other_clinic_staff: Staff) -> None:
+    assert "Lakeside Clinic" in html(other_clinic_staff.get("/"))
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
     [
         ("get", "/dashboard/"),
+        ("get", "/dashboard/queue/rows"),
+        ("get", "/dashboard/review"),
+        ("get", "/dashboard/audit"),
+        ("get", "/dashboard/settings"),
         ("get", "/dashboard/patients"),
         ("get", "/dashboard/patients/1"),
         ("post", "/dashboard/patients"),
         ("post", "/dashboard/patients/1/checkins"),
+        ("post", "/dashboard/patients/1/pause"),
         ("post", "/dashboard/escalations/1/acknowledge"),
     ],
 )
@@ -145,25 +106,29 @@ def test_every_page_but_the_login_requires_a_login(
 ) -> None:
     token = csrf_from(client.get("/dashboard/login"))  # a session, but no login
     response = getattr(client, method)(path, data={"csrf_token": token})
+    if path.endswith("/rows"):
+        assert response.status_code == 401  # the queue's polling script reloads on 401
+        return
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/dashboard/login")
 
 
-def test_logout_forgets_the_session(staff: Staff) -> None:
+def test_logout_ends_the_session_on_the_server(staff: Staff) -> None:
+    with staff.client.session_transaction() as session:
+        copied = dict(session)
     response = staff.post("/logout")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/dashboard/login")
-    with staff.client.session_transaction() as session:
-        assert "clinic_id" not in session
     assert staff.get("/").status_code == 302
     assert "logged out" in html(staff.client.get("/dashboard/login"))
+    # A copy of the old cookie does not sign anyone in any more.
+    with staff.client.session_transaction() as session:
+        session.update(copied)
+    assert staff.get("/").status_code == 302
 
 
-def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(
-    client: FlaskClient, clinic: ClinicHandle
-) -> None:
-    log_in(client, clinic.key)
-    cookie = client.get_cookie("session")
+def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(staff: Staff) -> None:
+    cookie = staff.client.get_cookie("session")
     assert cookie is not None
     assert cookie.http_only and cookie.secure  # PUBLIC_BASE_URL is https in the tests
     assert cookie.same_site == "Lax"
@@ -192,14 +157,31 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(
     assert "expired" in html(response)
     assert "text/html" in response.content_type
     with staff.client.session_transaction() as session:
-        assert "clinic_id" in session  # not even logout went through
+        assert "sid" in session  # not even logout went through
+    assert staff.get("/").status_code == 200
 
 
-def test_the_login_form_needs_its_csrf_token_too(client: FlaskClient, clinic: ClinicHandle) -> None:
-    response = client.post("/dashboard/login", data={"api_key": clinic.key})
+def test_a_script_signs_in_without_the_token_but_another_site_cannot(
+    client: FlaskClient, clinic: ClinicHandle, runtime: Runtime
+) -> None:
+    add_account(runtime, clinic.id, "nurse@riverside.example")
+    form = {"email": "nurse@riverside.example", "password": PASSWORD}
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
+        response = client.post("/dashboard/login", data=form, headers=headers)
+        assert response.status_code == 400, headers
+        with client.session_transaction() as session:
+            assert "sid" not in session
+    # A wrong token is refused even from the same site.
+    response = client.post("/dashboard/login", data={**form, "csrf_token": "x"})
     assert response.status_code == 400
+    # No cookie, no Origin: an HTTP client (not a browser someone else drives) signs in.
+    response = client.post("/dashboard/login", data=form)
+    assert response.status_code == 302
     with client.session_transaction() as session:
-        assert "clinic_id" not in session
+        assert "sid" in session
 
 
 def test_a_csrf_failure_acknowledges_nothing(
@@ -229,11 +211,10 @@ def test_the_queue_shows_an_escalation_and_acknowledging_it_works(
     page = html(staff.get("/"))
     open_table = page.split("Acknowledged in the last")[0]
     assert f'href="/dashboard/patients/{patient["id"]}"' in open_table
-    assert "A.D." in open_table and "Ana Diaz" not in page  # initials only
-    assert "worsening" in open_table
+    assert "Ana Diaz" in open_table and f'href="tel:{PHONE}"' in open_table
+    assert "Worsening" in open_table and "just now" in open_table
+    assert "“3”" in open_table  # the triggering message
     assert f"/dashboard/escalations/{escalation['id']}/acknowledge" in open_table
-    created = datetime.fromisoformat(escalation["created_at"].replace("Z", "+00:00"))
-    assert created.strftime("%Y-%m-%d %H:%M UTC") in open_table
 
     response = staff.post(f"/escalations/{escalation['id']}/acknowledge")
     assert response.status_code == 302
@@ -241,7 +222,11 @@ def test_the_queue_shows_an_escalation_and_acknowledging_it_works(
     assert f"Escalation {escalation['id']} acknowledged." in page
     open_table, acknowledged_table = page.split("Acknowledged in the last")
     assert "No open escalations." in open_table
-    assert "worsening" in acknowledged_table and "A.D." in acknowledged_table
+    assert "worsening" in acknowledged_table and "Ana Diaz" in acknowledged_table
+    assert staff.email in acknowledged_table  # the person, not the clinic
+    created = datetime.fromisoformat(escalation["created_at"].replace("Z", "+00:00"))
+    in_clinic_zone = created.astimezone(ZoneInfo("America/New_York"))
+    assert in_clinic_zone.strftime("%Y-%m-%d %H:%M %Z") in acknowledged_table
 
     acknowledged = staff.client.get(
         "/api/v1/escalations?status=acknowledged", headers=clinic.headers
@@ -250,19 +235,23 @@ def test_the_queue_shows_an_escalation_and_acknowledging_it_works(
     assert acknowledged[0]["acknowledged_at"] is not None
 
 
-def test_open_escalations_come_newest_first(
-    staff: Staff, patient: dict[str, Any], text_in: Any
+def test_emergencies_come_first_whatever_their_age(
+    staff: Staff, patient: dict[str, Any], text_in: Any, make_patient: Any
 ) -> None:
     text_in("3")
     text_in("my face is drooping and I can't lift my arm")
     page = html(staff.get("/"))
-    assert page.index("emergency") < page.index("worsening")
+    make_patient(phone="+12025550177", name="Bo Later")
+    text_in("3", sender="+12025550177")
+    page = html(staff.get("/")).split("Acknowledged in the last")[0]
+    assert page.index("Emergency") < page.index("Worsening")
+    assert page.index("Ana Diaz") < page.index("Bo Later")
 
 
 @pytest.mark.parametrize("escalation_id", ["other-clinic", "missing"])
 def test_acknowledging_an_escalation_the_clinic_does_not_have_is_404(
     client: FlaskClient,
-    make_clinic: Callable[..., ClinicHandle],
+    other_clinic_staff: Staff,
     patient: dict[str, Any],
     text_in: Any,
     clinic: ClinicHandle,
@@ -270,9 +259,7 @@ def test_acknowledging_an_escalation_the_clinic_does_not_have_is_404(
 ) -> None:
     text_in("3")
     [item] = client.get("/api/v1/escalations", headers=clinic.headers).get_json()["items"]
-    other = make_clinic(name="Lakeside Clinic")
-    log_in(client, other.key)
-    staff = Staff(client)
+    staff = other_clinic_staff
     target = item["id"] if escalation_id == "other-clinic" else 999_999
     response = staff.post(f"/escalations/{target}/acknowledge")
     assert response.status_code == 404
@@ -341,7 +328,7 @@ def test_register_a_duplicate_phone_is_409(staff: Staff, patient: dict[str, Any]
     response = staff.post("/patients", {"phone": "202-555-0123"})
     assert response.status_code == 409
     assert "A patient with this phone already exists in this clinic." in html(response)
-    assert html(staff.get("/patients")).count("<td>+12025550123</td>") == 1
+    assert html(staff.get("/patients")).count(">+12025550123</a>") == 1
 
 
 def test_the_patient_list_is_the_clinics_own(
@@ -389,7 +376,9 @@ def test_schedule_a_checkin_at_a_local_time(
     assert shown.get_json()["next_checkin_at"] == expected
     page = html(staff.client.get(response.headers["Location"]))
     assert "Check-in by voice scheduled for" in page
-    assert local.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") in page
+    clinic_time = local.astimezone(ZoneInfo("America/New_York"))
+    assert clinic_time.strftime("%Y-%m-%d %H:%M %Z") in page  # times in the clinic's zone
+    assert local.strftime("%Y-%m-%d %H:%M") in page  # and the patient's where it matters
 
 
 def test_schedule_a_checkin_now_queues_it(
@@ -443,15 +432,12 @@ def test_schedule_for_an_opted_out_patient_is_409(
     [("get", "/patients/{id}"), ("post", "/patients/{id}/checkins"), ("get", "/patients/999999")],
 )
 def test_another_clinics_patient_is_not_found(
-    client: FlaskClient,
-    make_clinic: Callable[..., ClinicHandle],
+    other_clinic_staff: Staff,
     patient: dict[str, Any],
     method: str,
     path: str,
 ) -> None:
-    other = make_clinic(name="Lakeside Clinic")
-    log_in(client, other.key)
-    staff = Staff(client)
+    staff = other_clinic_staff
     target = path.format(id=patient["id"])
     response = staff.get(target) if method == "get" else staff.post(target, {"channel": "sms"})
     assert response.status_code == 404
