@@ -19,7 +19,8 @@ from werkzeug.exceptions import HTTPException
 from config import ConfigError, Settings
 from service.api import api
 from service.dashboard import dashboard
-from service.guards import http_error_response, install_guards
+from service.guards import install_guards
+from service.http_errors import http_error_response
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport

@@ -6,7 +6,8 @@
   no encoding can write a lone surrogate), so any query argument, form field or JSON string
   holding one answers 422 naming the field, before a handler runs. Twilio's webhooks are left
   alone: they clean their fields themselves and must always answer TwiML.
-- Errors: werkzeug's HTTP errors keep their headers (405 carries `Allow`).
+- Errors: werkzeug's HTTP errors keep their headers (405 carries `Allow`), in
+  `service.http_errors`.
 """
 
 from __future__ import annotations
@@ -16,23 +17,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, UnprocessableEntity
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import UnprocessableEntity
 
 from service.api.validation import FieldError, Invalid
+from service.ids import BoundedInt
 
-# The largest value of a PostgreSQL INTEGER (SQLite's limit is larger; one rule for both).
-MAX_ID = 2**31 - 1
 BAD_TEXT = re.compile(r"[\x00\ud800-\udfff]")
 MAX_DEPTH = 32
-
-
-class BoundedInt(IntegerConverter):
-    """`<int:...>` limited to 0..2^31-1: anything else is not a route (404), never a 500."""
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 class BadText(Invalid, UnprocessableEntity):
@@ -93,28 +84,6 @@ def reject_bad_text() -> None:
 def invalid_response(exc: Invalid) -> tuple[Response, int]:
     """422 naming every bad field."""
     return jsonify({"errors": [{"field": e.field, "message": e.message} for e in exc.errors]}), 422
-
-
-def http_error_response(exc: HTTPException) -> Response:
-    """A werkzeug error as JSON, keeping its headers (Allow on a 405, for one)."""
-    response = jsonify({"error": exc.description or exc.name})
-    response.status_code = exc.code or 500
-    for name, value in exc.get_headers():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
-
-
-def document_id_bounds(document: dict[str, Any]) -> dict[str, Any]:
-    """State the id range in the OpenAPI document's integer path parameters."""
-    for operations in document.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                schema = parameter.get("schema", {})
-                if parameter.get("in") == "path" and schema.get("type") == "integer":
-                    schema.setdefault("minimum", 0)
-                    schema.setdefault("maximum", MAX_ID)
-    return document
 
 
 def install_guards(app: Flask) -> None:

@@ -3,8 +3,8 @@
 A moving window in Redis (the `limits` package, as the send rate uses), so every web process
 shares one count. An address that has used up its failed tries is refused before its key is
 even checked: otherwise a right guess among the refused ones would still get in.
-If Redis is unavailable the API is not limited rather than refused (the limit protects the
-service; it must not become the outage).
+If Redis is unavailable the counts fall back to this process's memory, as the dashboard's
+sign-in limits do: neither every guess let through nor the API refused during an outage.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from limits import RateLimitItem, parse
-from limits.storage import RedisStorage
+from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
@@ -34,32 +34,46 @@ class ApiLimits:
     limiter: MovingWindowRateLimiter
     per_key: RateLimitItem
     per_bad_address: RateLimitItem
+    memory: MovingWindowRateLimiter = field(
+        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
+    )
 
     def refused(self, item: RateLimitItem, *identifiers: str, hit: bool) -> Response | None:
         """A 429 with Retry-After when `identifiers` are over `item`; counts one try if `hit`."""
         try:
-            allowed = (
-                self.limiter.hit(item, *identifiers)
-                if hit
-                else self.limiter.test(item, *identifiers)
-            )
-            if allowed:
-                return None
-            reset = self.limiter.get_window_stats(item, *identifiers).reset_time
+            reset = self._reset_if_over(self.limiter, item, identifiers, hit=hit)
         except (RedisError, OSError) as exc:
-            log.warning("API rate limit not applied, Redis unavailable: %s", type(exc).__name__)
+            log.warning("API rate limits in memory, Redis unavailable: %s", type(exc).__name__)
+            reset = self._reset_if_over(self.memory, item, identifiers, hit=hit)
+        if reset is None:
             return None
         response = jsonify({"error": "too many requests; retry later"})
         response.status_code = 429
         response.headers["Retry-After"] = str(max(1, math.ceil(reset - time.time())))
         return response
 
+    @staticmethod
+    def _reset_if_over(
+        limiter: MovingWindowRateLimiter,
+        item: RateLimitItem,
+        identifiers: tuple[str, ...],
+        *,
+        hit: bool,
+    ) -> float | None:
+        """When the window frees a slot if `identifiers` are over `item`, else None."""
+        allowed = limiter.hit(item, *identifiers) if hit else limiter.test(item, *identifiers)
+        if allowed:
+            return None
+        return float(limiter.get_window_stats(item, *identifiers).reset_time)
+
 
 def build_api_limits(runtime: Runtime) -> ApiLimits:
     """The API's limiter on the runtime's Redis, with the configured limits."""
     storage_url = runtime.redis_url.replace("unix://", "redis+unix://", 1)
     return ApiLimits(
-        MovingWindowRateLimiter(RedisStorage(storage_url)),
+        MovingWindowRateLimiter(
+            RedisStorage(storage_url, socket_timeout=2, socket_connect_timeout=2)
+        ),
         parse(runtime.settings.api_rate_limit),
         parse(runtime.settings.api_bad_key_rate_limit),
     )

@@ -14,7 +14,8 @@ from service.api.ratelimit import address_refused, count_bad_key, document_limit
 from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
 from service.enqueue import schedule_and_enqueue
-from service.guards import document_id_bounds, http_error_response
+from service.http_errors import http_error_response
+from service.ids import document_id_bounds
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key

@@ -86,3 +86,20 @@ def test_a_bad_limit_setting_is_refused_naming_the_variable(value: str) -> None:
 
     with pytest.raises(ConfigError, match="API_RATE_LIMIT"):
         Settings.from_env({"API_RATE_LIMIT": value})
+
+
+def test_the_limits_hold_in_memory_while_redis_is_down(
+    settings: Settings, make_clinic: Callable[..., ClinicHandle]
+) -> None:
+    clinic = make_clinic()
+    application = create_app(
+        settings.with_overrides(redis_url="redis://127.0.0.1:1/0", api_rate_limit="3/minute")
+    )
+    client = application.test_client()
+    try:
+        codes = [
+            client.get("/api/v1/escalations", headers=clinic.headers).status_code for _ in range(4)
+        ]
+    finally:
+        application.extensions["checkin"].close()
+    assert codes == [200, 200, 200, 429]

@@ -10,7 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.ids import MAX_ID, up_to
+from service.runtime import Runtime
 from tests.conftest import ClinicHandle
+from tests.dashboard.support import Staff, add_account, log_in
 
 BAD_IDS = ["2147483648", "9223372036854775808", "99999999999999999999999999", "-1", "-2147483649"]
 
@@ -27,21 +30,21 @@ def id_routes(app: Flask) -> list[tuple[str, str]]:
     return found
 
 
-def dashboard_login(client: FlaskClient, clinic: ClinicHandle) -> None:
-    """Log the test client into the dashboard and give it a CSRF token."""
-    with client.session_transaction() as web_session:
-        web_session["clinic_id"] = clinic.id
-        web_session["csrf_token"] = "t" * 32
+def dashboard_login(client: FlaskClient, clinic: ClinicHandle, runtime: Runtime) -> str:
+    """Sign the test client in to the dashboard; returns the session's CSRF token."""
+    add_account(runtime, clinic.id, "nurse@riverside.example")
+    assert log_in(client, "nurse@riverside.example").status_code == 302
+    return Staff(client).token()
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_ids_out_of_range_answer_404(
-    app: Flask, client: FlaskClient, clinic: ClinicHandle, bad: str
+    app: Flask, client: FlaskClient, clinic: ClinicHandle, runtime: Runtime, bad: str
 ) -> None:
-    dashboard_login(client, clinic)
+    token = dashboard_login(client, clinic, runtime)
     for method, rule in id_routes(app):
         path = re.sub(r"<int:\w+>", bad, rule)
-        form = {"csrf_token": "t" * 32}
+        form = {"csrf_token": token}
         response = client.open(path, method=method, headers=clinic.headers, data=form)
         assert response.status_code == 404, (method, path, response.status_code)
 
@@ -79,12 +82,12 @@ def test_nul_in_a_query_argument_answers_422(client: FlaskClient, clinic: Clinic
 
 
 def test_nul_in_a_dashboard_form_answers_422_naming_the_field(
-    client: FlaskClient, clinic: ClinicHandle
+    client: FlaskClient, clinic: ClinicHandle, runtime: Runtime
 ) -> None:
-    dashboard_login(client, clinic)
+    token = dashboard_login(client, clinic, runtime)
     response = client.post(
         "/dashboard/patients",
-        data={"csrf_token": "t" * 32, "phone": "+12025550123", "name": "Ann\x00"},
+        data={"csrf_token": token, "phone": "+12025550123", "name": "Ann\x00"},
     )
     assert response.status_code == 422
     assert b"name" in response.data
@@ -103,3 +106,17 @@ def test_405_names_the_allowed_methods(
     allowed = {m.strip() for m in response.headers.get("Allow", "").split(",")}
     assert "GET" in allowed
     assert method not in allowed
+
+
+@pytest.mark.parametrize("limit", [9, 10, 99, 100, 205, 1999, 2**31 - 1])
+def test_the_id_pattern_matches_exactly_zero_to_the_limit(limit: int) -> None:
+    pattern = re.compile(up_to(limit) + r"\Z")
+    edges = [*range(0, min(limit * 2, 3000)), limit - 1, limit, limit + 1, limit * 10]
+    assert [n for n in edges if bool(pattern.match(str(n))) != (n <= limit)] == []
+    assert pattern.match("007") is None
+
+
+def test_the_largest_id_still_reaches_the_route(client: FlaskClient, clinic: ClinicHandle) -> None:
+    response = client.get(f"/api/v1/patients/{MAX_ID}", headers=clinic.headers)
+    assert response.status_code == 404
+    assert "patient" in response.get_json()["error"].lower()  # the use case's 404, not routing
