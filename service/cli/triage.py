@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+import sys
+from typing import Any, TextIO
 
 import click
 
 from service.core.triage import classify
-from service.core.triage.evaluate import evaluate, format_report, read_jsonl
+from service.core.triage.evaluate import evaluate, format_misses, format_report, read_jsonl
+from service.core.triage.explain import pieces
+
+# From this many records on, `eval` shows a progress bar (on standard error).
+PROGRESS_FROM = 500
 
 
 @click.group("triage")
@@ -18,13 +23,27 @@ def triage_group() -> None:
 @triage_group.command("eval")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("-v", "--verbose", is_flag=True, help="List every message classified wrongly.")
-def eval_command(file: TextIO, verbose: bool) -> None:
+@click.option("--misses", is_flag=True, help="Print only the messages classified wrongly.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"Progress bar on standard error (default: from {PROGRESS_FROM} records).",
+)
+def eval_command(file: TextIO, verbose: bool, misses: bool, progress: bool | None) -> None:
     """Evaluate on FILE (JSONL with text, language, expected; '-' reads standard input)."""
     try:
         records = read_jsonl(file)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FILE") from error
-    click.echo(format_report(evaluate(records), verbose=verbose))
+    if progress is None:
+        progress = len(records) >= PROGRESS_FROM
+    if progress:
+        bar: Any
+        with click.progressbar(records, label="classifying", file=sys.stderr) as bar:
+            report = evaluate(bar)
+    else:
+        report = evaluate(records)
+    click.echo(format_misses(report) if misses else format_report(report, verbose=verbose))
 
 
 @triage_group.command("explain")
@@ -46,3 +65,6 @@ def explain_command(text: str, language: str) -> None:
     click.echo("reasons:")
     for reason in result.reasons or ("(none)",):
         click.echo(f"  - {reason}")
+    click.echo("read:")
+    for line in pieces(text, language):
+        click.echo(f"  - {line}")

@@ -80,3 +80,44 @@ def test_explain_spanish_negation_and_opt_out() -> None:
 def test_explain_rejects_unknown_language() -> None:
     result = CliRunner().invoke(triage_group, ["explain", "2", "--language", "fr"])
     assert result.exit_code == 2
+
+
+def test_eval_misses_prints_only_what_went_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "small.jsonl"
+    lines = [
+        {"text": "my arm just hangs there", "language": "en", "expected": "emergency"},
+        {"text": "2", "language": "en", "expected": "better"},
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(triage_group, ["eval", str(path), "--misses"])
+    assert result.exit_code == 0, result.output
+    assert "misses: 1 of 2" in result.output
+    assert "expected better, got same" in result.output
+    assert "confusion" not in result.output and "hangs" not in result.output
+
+
+def test_eval_misses_says_when_there_are_none() -> None:
+    line = json.dumps({"text": "3", "expected": "worse"}) + "\n"
+    result = CliRunner().invoke(triage_group, ["eval", "-", "--misses"], input=line)
+    assert result.exit_code == 0
+    assert "no misses in 1 messages" in result.output
+
+
+def test_eval_progress_bar_goes_to_standard_error() -> None:
+    line = json.dumps({"text": "3", "expected": "worse"}) + "\n"
+    result = CliRunner().invoke(triage_group, ["eval", "-", "--progress"], input=line * 3)
+    assert result.exit_code == 0
+    assert "classifying" in result.stderr
+    assert "classifying" not in result.stdout
+    assert "accuracy: 100.0% (3/3)" in result.stdout
+
+
+def test_explain_shows_the_parts_it_combined() -> None:
+    result = CliRunner().invoke(
+        triage_group, ["explain", "my fingers won't close around the cup since lunch"]
+    )
+    assert result.exit_code == 0
+    assert "body part or function [limb]: fingers" in result.output
+    assert "loss or abnormal state [lost]: will not close" in result.output
+    assert "onset: since lunch" in result.output
+    assert "combined -> emergency: loss of use of a limb" in result.output

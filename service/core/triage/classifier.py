@@ -31,13 +31,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from service.core.triage.compose import Reading
+from service.core.triage.findings import Finding, read_findings
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
     Context,
-    Span,
     scan,
-    scan_every_start,
 )
 from service.core.triage.normalise import normalise
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
@@ -60,16 +60,6 @@ class Triage:
 
 
 @dataclass
-class _Finding:
-    text: str
-    span: Span
-    kind: str
-    state: str = "affirmed"  # or negated, conditional, history, chronic, other, idiom
-    review: bool = False
-    detail: str = ""
-
-
-@dataclass
 class _StatusHit:
     category: Category
     strong: bool
@@ -80,56 +70,18 @@ class _StatusHit:
 @dataclass
 class _LanguageResult:
     language: Language
-    findings: list[_Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     status: list[_StatusHit] = field(default_factory=list)
     opt_out: list[str] = field(default_factory=list)
     hints: int = 0
     contrasts: list[int] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+    onset: str = ""
 
 
 def _stored_language(language: object) -> Language:
     code = str(language or "").strip().lower()[:2]
     return "es" if code == "es" else "en"
-
-
-def _findings(ctx: Context) -> list[_Finding]:
-    """Red flags in one language, each with the state its context gives it."""
-    vocab = ctx.vocab
-    spans = scan_every_start(vocab.red_flags, ctx.norm)
-    actions = [s for s in spans if vocab.red_flag_entries[s.index].kind == "action"]
-    findings = []
-    for span in spans:
-        entry = vocab.red_flag_entries[span.index]
-        literals = vocab.red_flags.literals[span.index]
-        finding = _Finding(ctx.norm.text(span.first, span.last), span, entry.kind)
-        findings.append(finding)
-        trap = ctx.overlapping(ctx.traps, span)
-        if trap is not None:
-            trap_entry = vocab.trap_entries[trap.index]
-            finding.state, finding.review = "idiom", trap_entry.review
-            finding.detail = ctx.norm.text(trap.first, trap.last)
-            continue
-        if ctx.other_subject(span):
-            finding.state = "other"
-            continue
-        cue = ctx.gap_negated(span, literals) or ctx.post_negated(span.last)
-        if not cue and not ctx.inherent_negation(span, literals):
-            others = tuple(s for s in spans if s is not span)
-            cue = ctx.pre_negated(span.first, exclude=others)
-        if cue:
-            finding.state, finding.review, finding.detail = "negated", True, cue
-            continue
-        if ctx.conditional(span, entry.kind == "action", actions):
-            finding.state, finding.review = "conditional", entry.kind == "symptom"
-            continue
-        history = ctx.history(span)
-        if history:
-            finding.state, finding.review = "history", history == "recent"
-            continue
-        chronic = ctx.chronic_marker(span)
-        if chronic:
-            finding.state, finding.review, finding.detail = "chronic", True, chronic
-    return findings
 
 
 def _status(ctx: Context) -> list[_StatusHit]:
@@ -168,8 +120,11 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     vocab = vocabulary(language)
     norm = normalise(text, language)
     ctx = Context(norm, vocab)
+    reading = Reading(ctx, language)
     result = _LanguageResult(language)
-    result.findings = _findings(ctx)
+    result.findings = read_findings(ctx, reading)
+    result.body = reading.body_talk()
+    result.onset = reading.text(reading.onsets[0]) if reading.onsets else ""
     result.status = _status(ctx)
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
@@ -280,6 +235,8 @@ _PREFIX = {
     "history": "past red flag",
     "chronic": "chronic red flag",
     "other": "red flag about a pet or object",
+    "person": "red flag about someone else",
+    "question": "question about a red flag",
     "idiom": "not a red flag",
 }
 
@@ -293,6 +250,8 @@ def _classify(text: str, language: str) -> Triage:
     chosen = _pick_language(text, stored, results)
 
     affirmed: list[str] = []
+    worse: list[str] = []
+    doubts: list[str] = []
     notes: list[str] = []
     needs_review = False
     seen: set[str] = set()
@@ -303,9 +262,15 @@ def _classify(text: str, language: str) -> Triage:
                 # Shared words ("911", "sos") are judged in the language the patient wrote.
                 continue
             if finding.state == "affirmed":
-                reason = f"red flag: {finding.text}"
-                if reason not in affirmed:
-                    affirmed.append(reason)
+                needs_review = needs_review or finding.review
+                bucket, prefix = {
+                    "emergency": (affirmed, "red flag"),
+                    "worse": (worse, "staff to read, worse"),
+                    "doubt": (doubts, "unsure"),
+                }[finding.severity]
+                reason = f"{prefix}: {finding.text}"
+                if reason not in bucket:
+                    bucket.append(reason)
                 continue
             needs_review = needs_review or finding.review
             detail = f" ({finding.detail})" if finding.detail else ""
@@ -330,6 +295,27 @@ def _classify(text: str, language: str) -> Triage:
     category, reasons = _decide_status(hits, contrasts, digits)
     if category == "unclear" and others:
         reasons.append(f"number outside the menu: {others[0]}")
+    if worse or (doubts and category == "unclear"):
+        # Doubt resolves toward safety: talk about the body that cannot be read with
+        # confidence is never a silent unclear; it is at least worse, and a person reads it.
+        needs_review = True
+        if SEVERITY.get(category, 0) < SEVERITY["worse"]:
+            category = "worse"
+        reasons = worse + doubts + reasons
+    elif doubts:
+        # The status words decided ("legs weak, same as yesterday"): the doubt is only noted.
+        notes.extend(d.replace("unsure: ", "also read: ", 1) for d in doubts)
+    elif category == "unclear" and not notes and results[chosen].body:
+        # Talk about the body that nothing above could read: a person reads it, and with an
+        # onset ("since lunch") it may be acute, so it is answered and paged as one.
+        part = results[chosen].body[0]
+        onset = results[chosen].onset
+        needs_review = True
+        if onset:
+            reason = f"red flag: unsure but sudden, talks about the {part} + {onset}"
+            return Triage("emergency", (reason, *opt_notes), chosen, True, bool(opt_out))
+        category = "worse"
+        reasons = [f"unsure: talks about the {part}", *reasons]
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 

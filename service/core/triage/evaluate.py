@@ -138,6 +138,28 @@ def _short(text: str, width: int = 70) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _miss_line(miss: Miss) -> str:
+    return (
+        f"  [{miss.language}] expected {miss.expected}, got {miss.got.category}: "
+        f"{_short(miss.text)!r}"
+        + (f" ({miss.note})" if miss.note else "")
+        + (f" reasons={list(miss.got.reasons)}" if miss.got.reasons else "")
+    )
+
+
+def format_misses(report: Report) -> str:
+    """Only what went wrong: missed emergencies first, then false alarms, then the rest."""
+    if not report.misses:
+        return f"no misses in {report.total} messages"
+    order = sorted(
+        report.misses,
+        key=lambda m: (m.expected != "emergency", m.got.category != "emergency"),
+    )
+    return "\n".join(
+        [f"misses: {len(report.misses)} of {report.total}"] + [_miss_line(m) for m in order]
+    )
+
+
 def format_report(report: Report, verbose: bool = False) -> str:
     """Human-readable report; with ``verbose`` every miss is listed."""
     lines = [f"messages: {report.total}", "", "confusion (rows expected, columns got):"]
@@ -159,11 +181,5 @@ def format_report(report: Report, verbose: bool = False) -> str:
         lines.append(f"accuracy [{language}]: {correct / total:.1%} ({correct}/{total})")
     if verbose and report.misses:
         lines += ["", "misses:"]
-        for miss in report.misses:
-            lines.append(
-                f"  [{miss.language}] expected {miss.expected}, got {miss.got.category}: "
-                f"{_short(miss.text)!r}"
-                + (f" ({miss.note})" if miss.note else "")
-                + (f" reasons={list(miss.got.reasons)}" if miss.got.reasons else "")
-            )
+        lines.extend(_miss_line(miss) for miss in report.misses)
     return "\n".join(lines)

@@ -29,8 +29,25 @@ PRE_WINDOW_AFTER_COMMA = 3
 POST_WINDOW = 4
 STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
+_HABIT = frozenset(
+    {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
+)
+_STATED = frozenset(
+    {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
+)
 CONTRASTS = frozenset(
-    {"but", "however", "although", "though", "yet", "pero", "aunque", "sinembargo", "sino"}
+    {
+        "but",
+        "however",
+        "although",
+        "though",
+        "yet",
+        "otherwise",
+        "pero",
+        "aunque",
+        "sinembargo",
+        "sino",
+    }
 )
 
 
@@ -328,6 +345,11 @@ class Context:
                 return "distant"
         for kind, markers in (("distant", self.history_distant), ("recent", self.history_recent)):
             for marker in markers:
+                before = self.tokens[max(marker.first - 2, 0) : marker.first]
+                if any(t in _STATED for t in before):
+                    # "thinks it is 1970", "his mom who died 30 years ago": what the
+                    # patient believes or who they ask for, not when the symptom happened.
+                    continue
                 after = span.last <= marker.first < span.last + CONTEXT_WINDOW
                 if after and self.same_sentence(marker.first, span.first):
                     return kind
@@ -340,6 +362,8 @@ class Context:
         if self.recent(span):
             return ""
         for marker in self.chronic:
+            if any(t in _HABIT for t in self.tokens[max(marker.first - 3, 0) : marker.first]):
+                continue  # "lost in the store he's been going to for years": the store's years
             if self.same_clause(marker.first, span.first) or self.same_clause(
                 marker.first, span.last - 1
             ):

@@ -39,6 +39,8 @@ _CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _TOKEN = re.compile(r"[^\W_]+|[.,;:!?/&=-]")
+# "2pm", "10min", "3hrs": a number glued to its unit is two words ("since 2 pm").
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=(?:am|pm|min|mins|hr|hrs|h|oclock|ish|hs|hora|horas)\b)")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _PUNCT = frozenset(".,;:!?/&=-")
@@ -70,6 +72,50 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _one_slip(token: str, targets: frozenset[str]) -> str:
+    """The one key word ``token`` is a letter away from (dropped, doubled or swapped), or ''.
+
+    Only for longer words, and only toward the language's ``typo_targets`` ("breahte",
+    "swalow", "paralized"), so that ordinary words are never bent into symptoms.
+    """
+    if len(token) < 5 or not targets:
+        return ""
+    found = set()
+    for i in range(len(token)):
+        dropped = token[:i] + token[i + 1 :]  # a letter too many
+        if dropped in targets:
+            found.add(dropped)
+        if i + 1 < len(token):
+            swapped = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
+            if swapped in targets:
+                found.add(swapped)
+    for target in targets:  # a letter missing
+        if len(target) == len(token) + 1 and any(
+            target[:i] + target[i + 1 :] == token for i in range(len(target))
+        ):
+            found.add(target)
+    return found.pop() if len(found) == 1 else ""
+
+
+_DOUBLED = re.compile(r"([a-z])\1")
+
+
+def _respell(token: str, vocab: Vocabulary) -> str:
+    """A known word hidden by a doubled letter ("armm") or a sound-alike spelling ("boka",
+    "braso": the language's ``respell`` pairs), or ''. Unknown words only."""
+    known = vocab.lexicon
+    for match in _DOUBLED.finditer(token):
+        single = token[: match.start()] + token[match.start() + 1 :]
+        if single in known or single in vocab.shorthand:
+            return single
+    for wrong, right in vocab.respell:
+        if wrong in token:
+            candidate = token.replace(wrong, right)
+            if candidate in known or candidate in vocab.shorthand:
+                return candidate
+    return ""
+
+
 def _unelongate(token: str, vocab: Vocabulary) -> str:
     """Squeeze runs of 3+ letters, preferring the spelling the vocabulary knows."""
     if not _ELONGATED.search(token):
@@ -88,6 +134,7 @@ def _base_tokens(text: str) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKC", text)
     text = _LINE_BREAKS.sub(" . ", text)
     text = _CONTROL.sub(" ", text).casefold().translate(_APOSTROPHES)
+    text = _GLUED_UNIT.sub(" ", text)
     if "'" in text:
         for pattern, replacement in _CONTRACTIONS:
             text = pattern.sub(replacement, text)
@@ -110,6 +157,14 @@ def _map_token(language: Language, token: str) -> tuple[str, ...]:
     if not folded:
         return ()
     folded = _unelongate(folded, vocab)
+    unknown = folded not in vocab.shorthand and folded not in vocab.lexicon
+    if unknown and len(folded) >= 6 and folded.endswith("in"):  # not "thin" -> "thing"
+        # A dropped "g" ("slurrin", "breathin"), when the vocabulary knows the -ing word.
+        full = folded + "g"
+        if full in vocab.shorthand or full in vocab.lexicon:
+            folded = full
+    if folded not in vocab.shorthand and folded not in vocab.lexicon:
+        folded = _respell(folded, vocab) or _one_slip(folded, vocab.typo_targets) or folded
     return tuple(vocab.shorthand.get(folded, folded).split())
 
 

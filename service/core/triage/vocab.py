@@ -26,6 +26,10 @@ class FlagEntry:
 
     label: str
     kind: Literal["symptom", "action"]
+    severity: Literal["emergency", "worse", "doubt"] = "emergency"
+    gradual_lowers: bool = False  # "double vision when I read" is a worsening, not a flag
+    review: bool = False  # read with doubt ("not like him at all"): staff read it too
+    writing_excuses: bool = False  # "my texts are gibberish" is about typing, not speech
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Vocabulary:
     symbol_map: dict[str, str]
     symbols: re.Pattern[str] | None
     lexicon: frozenset[str]
+    typo_targets: frozenset[str]  # key words a one-letter slip is corrected to
+    respell: tuple[tuple[str, str], ...]  # sound-alike spellings ("k" for "c" in Spanish)
     red_flags: Compiled
     red_flag_entries: tuple[FlagEntry, ...]
     traps: Compiled
@@ -119,7 +125,17 @@ def vocabulary(language: Language) -> Vocabulary:
         return compile_list(raw[key], macros)
 
     flag_phrases, flag_owner = _flatten(raw["red_flags"])
-    flag_entries = tuple(FlagEntry(e["label"], e["kind"]) for e in raw["red_flags"])
+    flag_entries = tuple(
+        FlagEntry(
+            e["label"],
+            e["kind"],
+            e.get("severity", "emergency"),
+            bool(e.get("gradual_lowers", False)),
+            bool(e.get("review", False)),
+            bool(e.get("writing_excuses", False)),
+        )
+        for e in raw["red_flags"]
+    )
     trap_phrases, trap_owner = _flatten(raw["traps"])
     trap_entries = tuple(
         TrapEntry(e["label"], e["kind"], bool(e.get("review", False)), e.get("implies"))
@@ -138,6 +154,10 @@ def vocabulary(language: Language) -> Vocabulary:
     for compiled in (red_flags, status, traps):
         for literals in compiled.literals:
             lexicon |= literals
+    # Every word the vocabulary spells out is a known word: "supper" is an onset and "teen"
+    # a time of life, not "super" or "ten" typed with a doubled letter.
+    spelled = {k: v for k, v in raw.items() if k != "_comment"}
+    lexicon |= set(_WORD.findall(fold(json.dumps(spelled, ensure_ascii=False))))
     return Vocabulary(
         language=language,
         shorthand=shorthand,
@@ -146,6 +166,8 @@ def vocabulary(language: Language) -> Vocabulary:
         symbol_map=symbol_map,
         symbols=re.compile("|".join(map(re.escape, symbol_map))) if symbol_map else None,
         lexicon=frozenset(lexicon),
+        typo_targets=_words(raw.get("typo_targets", [])),
+        respell=tuple((a, b) for a, b in raw.get("respell", [])),
         red_flags=red_flags,
         red_flag_entries=tuple(flag_entries[i] for i in flag_owner),
         traps=traps,

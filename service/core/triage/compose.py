@@ -1,0 +1,361 @@
+"""Reading by meaning: red flags composed from their parts, not looked up as whole phrases.
+
+Patients rarely name a red flag ("numbness", "slurred"); they describe it: "my fingers won't
+close around the cup", "her words run together", "getting harder to breathe since lunch".
+Each language's vocabulary (``compose`` in vocab/<lang>.json) lists:
+
+- ``parts``: body parts and functions, by family (limb, face, speech, breath, saliva, ...);
+- ``states``: losses and abnormal states, by kind (lost, weak, droop, garbled, hard, odd ...);
+- ``frames``: which families pair with which kinds, and what the onset must be:
+
+  - ``any``: the pair is a red flag whatever the onset ("the arm just hangs there");
+  - ``needed``: a red flag only with an onset marker in the message ("since 3", "after my
+    nap", "de golpe"); a gradual marker in the sentence ("this week", "anymore") cancels it;
+  - ``worse``: the pair is a worsening that staff should read (food sticking on the way down);
+  - ``doubt``: the body is talked about but the words are vague ("my face feels funny"):
+    the classifier resolves it toward safety.
+
+- ``onset`` and ``gradual`` markers, ``others`` (people and stories that are not the
+  patient), ``questions`` (asking about a symptom, not reporting it) and ``pretend`` (double
+  negatives that affirm: "I won't pretend I can feel my foot").
+
+A part and a state pair when they sit in the same sentence within a few tokens (either
+order), or further when the state points back at the part ("... but I can't boss it around").
+The pair then goes through the same context rules as a listed red flag (negation, history,
+hypotheticals, another person, idioms): see classifier.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from service.core.triage.negation import Context, Span, scan_every_start
+from service.core.triage.patterns import Compiled, compile_list
+from service.core.triage.vocab import Language, raw_vocabulary
+
+Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
+Severity = Literal["emergency", "worse", "doubt"]
+PAIR_WINDOW = 8  # tokens between a part and its state
+BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
+SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
+_POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
+# The patient's own voice between another person and the finding ("my sister says MY speech
+# is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
+_FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
+_ME = frozenset({"me", "i", "my", "mi", "yo"})
+_LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
+_BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Which part families pair with which state kinds, and the onset the pair needs."""
+
+    label: str
+    parts: frozenset[str]
+    states: frozenset[str]
+    onset: Onset
+    gradual_lowers: bool
+    window: int  # tokens allowed between the part and its state
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """One language's composition vocabulary, compiled."""
+
+    parts: dict[str, Compiled]
+    states: dict[str, Compiled]
+    frames: tuple[Frame, ...]
+    onset: Compiled
+    sudden: Compiled
+    gradual: Compiled
+    others: Compiled
+    patients: Compiled
+    cared_for: Compiled
+    writing: Compiled
+    benign: Compiled
+    questions: Compiled
+    questions_after: Compiled
+    pretend: Compiled
+    abilities: Compiled
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A red flag (or a worsening, or a doubt) read from its parts."""
+
+    label: str
+    span: Span
+    parts: tuple[str, ...]  # the words combined, in reading order
+    onset: str
+    severity: Severity
+    literals: frozenset[str]
+    doubtful: bool = False  # vague words, made an emergency only by their onset
+    speech: bool = False  # about speaking or understanding (typing slips excuse it)
+
+    def describe(self) -> str:
+        """'label (part + state + onset)', for reasons and `checkin triage explain`."""
+        pieces = " + ".join(self.parts + ((self.onset,) if self.onset else ()))
+        return f"{self.label} ({pieces})"
+
+
+def _grouped(
+    entries: list[dict[str, Any]], key: str, macros: dict[str, str]
+) -> dict[str, Compiled]:
+    return {e[key]: compile_list(e["patterns"], macros) for e in entries}
+
+
+@functools.cache
+def grammar(language: Language) -> Grammar:
+    """The compiled composition vocabulary of one language (built once per process)."""
+    raw = raw_vocabulary(language)
+    data: dict[str, Any] = raw["compose"]
+    macros = {**raw["macros"], **data.get("macros", {})}
+    frames = tuple(
+        Frame(
+            f["label"],
+            frozenset(f["parts"]),
+            frozenset(f["states"]),
+            f["onset"],
+            bool(f.get("gradual_lowers", f["onset"] in ("any", "needed", "sudden"))),
+            int(f.get("window", PAIR_WINDOW)),
+        )
+        for f in data["frames"]
+    )
+    return Grammar(
+        parts=_grouped(data["parts"], "family", macros),
+        states=_grouped(data["states"], "kind", macros),
+        frames=frames,
+        onset=compile_list(data["onset"], macros),
+        sudden=compile_list(data["sudden"], macros),
+        gradual=compile_list(data["gradual"], macros),
+        others=compile_list(data["others"], macros),
+        patients=compile_list(data["patients"], macros),
+        cared_for=compile_list(data["cared_for"], macros),
+        writing=compile_list(data["writing"], macros),
+        benign=compile_list(data["benign"], macros),
+        questions=compile_list(data["questions"], macros),
+        questions_after=compile_list(data["questions_after"], macros),
+        pretend=compile_list(data["pretend"], macros),
+        abilities=compile_list(data["abilities"], macros),
+    )
+
+
+def _overlaps(span: Span, others: list[Span]) -> bool:
+    return any(o.first < span.last and span.first < o.last for o in others)
+
+
+class Reading:
+    """The parts, states and markers of one message in one language."""
+
+    def __init__(self, ctx: Context, language: Language) -> None:
+        self.ctx = ctx
+        self.grammar = grammar(language)
+        g, norm = self.grammar, ctx.norm
+        self.parts = {k: scan_every_start(c, norm) for k, c in g.parts.items()}
+        self.states = {k: scan_every_start(c, norm) for k, c in g.states.items()}
+        if self.states.get("weaker") and self.states.get("weak"):
+            # "mas debiles" is a comparison (weaker), not "debiles" with an onset.
+            weaker = self.states["weaker"]
+            self.states["weak"] = [w for w in self.states["weak"] if not _overlaps(w, weaker)]
+        self.gradual = scan_every_start(g.gradual, norm)
+        # "since last week" is gradual, not an onset.
+        self.onsets = [o for o in scan_every_start(g.onset, norm) if not _overlaps(o, self.gradual)]
+        self.sudden = [
+            o for o in scan_every_start(g.sudden, norm) if not _overlaps(o, self.gradual)
+        ]
+        self.others = scan_every_start(g.others, norm)
+        self.patients = scan_every_start(g.patients, norm)
+        self.cared_for = scan_every_start(g.cared_for, norm)
+        self.writing = scan_every_start(g.writing, norm)
+        self.questions = scan_every_start(g.questions, norm)
+        self.questions_after = scan_every_start(g.questions_after, norm)
+
+    def text(self, span: Span) -> str:
+        """The words of a span."""
+        return self.ctx.norm.text(span.first, span.last)
+
+    def _paired(self, part: Span, state: Span, window: int) -> bool:
+        ctx = self.ctx
+        if part.first < state.last and state.first < part.last:
+            # "can't get water down": the part inside the state's gap counts; a mere overlap
+            # ("cannot swallow" as both) does not.
+            inside = state.first < part.first and part.last < state.last
+            return inside
+        if state.first >= part.last:
+            gap = state.first - part.last
+            between = range(part.last, state.first)
+        else:
+            gap = part.first - state.last
+            between = range(state.last, part.first)
+        if gap <= window and not any(ctx.hard[i] for i in between):
+            return True
+        # "... but I can't boss it around", "... but it comes out wrong"
+        tokens = ctx.tokens[max(state.first - 3, 0) : state.last + 2]
+        pointing = state.first >= part.last and any(t in _POINTERS for t in tokens)
+        sentence_end = any(ctx.tokens[i] in (".", "!", "?", ";") for i in between)
+        return pointing and window >= PAIR_WINDOW and gap <= BACK_WINDOW and not sentence_end
+
+    def onset_for(self, span: Span) -> str:
+        """An onset marker anywhere in the message (the time is often a sentence apart)."""
+        for marker in self.onsets:
+            if not (marker.first < span.last and span.first < marker.last):
+                return self.text(marker)
+        return ""
+
+    def gradual_for(self, span: Span) -> str:
+        """A gradual marker in the sentence of a finding ("this week", "anymore")."""
+        for marker in self.gradual:
+            if self.ctx.same_sentence(marker.first, span.first) or self.ctx.same_sentence(
+                marker.first, span.last - 1
+            ):
+                return self.text(marker)
+        return ""
+
+    def compose(self) -> list[Composed]:
+        """Every frame whose part and state pair up, nearest state first for each part."""
+        found: list[Composed] = []
+        for frame in self.grammar.frames:
+            for family in sorted(frame.parts):
+                for part in self.parts.get(family, []):
+                    states = [
+                        (s, kind)
+                        for kind in sorted(frame.states)
+                        for s in self.states.get(kind, [])
+                        if self._paired(part, s, frame.window)
+                    ]
+                    if not states:
+                        continue
+                    state, kind = min(states, key=lambda sk: abs(sk[0].first - part.first))
+                    composed = self._build(frame, family, part, state, kind)
+                    if all(c.span != composed.span for c in found):  # first frame wins
+                        found.append(composed)
+        return found
+
+    def _build(self, frame: Frame, family: str, part: Span, state: Span, kind: str) -> Composed:
+        first, last = min(part.first, state.first), max(part.last, state.last)
+        span = Span(first, last, -1)
+        ordered = sorted((part, state), key=lambda s: s.first)
+        words = tuple(self.text(s) for s in ordered)
+        g = self.grammar
+        literals = g.parts[family].literals[part.index] | g.states[kind].literals[state.index]
+        onset = self.onset_for(span)
+        if frame.onset == "sudden":
+            # "weaker since yesterday" is a worsening; "weaker all of a sudden" is not.
+            onset = next((self.text(m) for m in self.sudden if not _overlaps(m, [span])), "")
+        gradual = self.gradual_for(span) if frame.gradual_lowers else ""
+        severity: Severity
+        # An onset ("since lunch") outweighs a gradual marker ("won't hold it no more").
+        if frame.onset == "any":
+            severity = "worse" if gradual and not onset else "emergency"
+        elif frame.onset in ("needed", "sudden"):
+            # "legs weaker" alone is for the status words; a person reads it if nothing else is.
+            severity = "emergency" if onset else "doubt"
+        elif frame.onset == "worse":
+            severity = "worse"
+        else:
+            severity = "emergency" if onset else "doubt"
+        if severity != "emergency":
+            onset = gradual or ""
+        doubtful = frame.onset == "doubt" or kind == "odd"  # vague words: staff read them
+        speech = family in ("speech", "understanding")
+        return Composed(frame.label, span, words, onset, severity, literals, doubtful, speech)
+
+    def pretended(self, flags: list[Span]) -> list[Composed]:
+        """Double negatives that affirm a loss: "I won't pretend I can feel my foot"."""
+        ctx, g = self.ctx, self.grammar
+        cues = scan_every_start(g.pretend, ctx.norm)
+        if not cues:
+            return []
+        targets = [
+            *scan_every_start(g.abilities, ctx.norm),
+            *flags,
+            *(s for spans in self.parts.values() for s in spans),
+            # Losses only: "it's not that I'm worse" denies a status, it admits nothing.
+            *(s for kind in _LOSSES for s in self.states.get(kind, [])),
+        ]
+        found = []
+        for cue in cues:
+            after = [
+                t
+                for t in targets
+                if cue.last <= t.first <= cue.last + SCOPE_WINDOW
+                and ctx.same_sentence(cue.first, t.first)
+            ]
+            if after:
+                target = min(after, key=lambda t: t.first)
+                span = Span(cue.first, target.last, -1)
+                found.append(
+                    Composed(
+                        "a double negative that admits a loss",
+                        span,
+                        (self.text(cue), self.text(target)),
+                        "",
+                        "emergency",
+                        frozenset(ctx.tokens[cue.first : target.last]),
+                    )
+                )
+        return found
+
+    def states_spans(self) -> tuple[Span, ...]:
+        """Every state span: negation words inside them ("won't", "no me") negate nothing."""
+        return tuple(s for spans in self.states.values() for s in spans)
+
+    def body_talk(self) -> list[str]:
+        """Limbs, face and breath talked about by the patient (doubt needs something to doubt).
+
+        Nothing when another person, a story or a question is in the message: the words
+        are then about someone or something else.
+        """
+        if self.others or self.questions or self.questions_after or self.ctx.traps:
+            return []  # "hold my breath", "the appointment is still on (en pie)"
+        if scan_every_start(self.grammar.benign, self.ctx.norm):
+            return []  # read with confidence: "hand surgery went well", "my hands are cold"
+        return [self.text(s) for family in _BODY for s in self.parts.get(family, [])]
+
+    def other_person(self, span: Span) -> str:
+        """Someone who is not the patient (or a story) governs the finding, or ''."""
+        ctx = self.ctx
+        for other in self.others:
+            if other.first >= span.first or span.first - other.last > SCOPE_WINDOW:
+                continue
+            if not ctx.same_sentence(other.first, span.first):
+                continue
+            between = ctx.tokens[other.last : span.first]
+            if any(t in _FIRST_PERSON for t in between):
+                continue  # "my neighbour drove me in, I can't feel my leg"
+            if any(t in _ME for t in ctx.tokens[span.first : span.last]):
+                continue  # "my neighbour found me on the floor"
+            if _overlaps(span, self.patients):
+                continue  # "our daughter found dad on the floor"
+            if any(
+                p.last < other.first and ctx.same_sentence(p.first, other.first)
+                for p in self.patients
+            ):
+                continue  # "my husband is talking to his brother who passed": the husband
+            if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
+                continue  # "my mother in law who lives with us is slurring"
+            return self.text(other)
+        return ""
+
+    def about_writing(self, span: Span) -> str:
+        """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
+        for marker in self.writing:
+            if self.ctx.same_sentence(marker.first, span.first):
+                return self.text(marker)
+        return ""
+
+    def question(self, span: Span) -> str:
+        """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
+        for cue in self.questions:
+            # Before the finding, or inside a composed one ("said watch for slurred").
+            near = cue.first < span.last and span.first - cue.last <= SCOPE_WINDOW
+            near = near and not (cue.first <= span.first < cue.last)
+            if near and self.ctx.same_sentence(cue.first, span.first):
+                return self.text(cue)
+        for cue in self.questions_after:  # "is confusion a side effect of ...?"
+            if cue.first >= span.last and self.ctx.same_sentence(cue.first, span.last - 1):
+                return self.text(cue)
+        return ""

@@ -1,0 +1,49 @@
+"""Blind sets written by people who never saw the rules, and the old held-out set.
+
+setA and setB (tests/triage/blind/) were written for issue #7 in patients' and caregivers'
+own words and HAVE BEEN USED FOR TUNING: they now guard against regressions. They do not
+measure how triage reads words it has never seen; a fresh set does that (see the README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.core.triage.evaluate import Report, evaluate, format_report, read_jsonl
+
+HERE = Path(__file__).parent
+SETS = {
+    "setA": HERE / "blind" / "setA.jsonl",
+    "setB": HERE / "blind" / "setB.jsonl",
+    "holdout": HERE / "holdout.jsonl",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def report(request: pytest.FixtureRequest) -> Report:
+    with SETS[request.param].open(encoding="utf-8") as handle:
+        return evaluate(read_jsonl(handle))
+
+
+def test_blind_sets_are_there() -> None:
+    for name in ("setA", "setB"):
+        with SETS[name].open(encoding="utf-8") as handle:
+            records = read_jsonl(handle)
+        assert len(records) >= 300, name
+        assert {r["language"] for r in records} == {"en", "es"}
+
+
+def test_no_missed_emergency(report: Report) -> None:
+    missed = [(m.text, m.got.category, m.got.reasons) for m in report.missed_emergencies]
+    assert not missed, format_report(report, verbose=True)
+
+
+def test_false_alarms_within_budget(report: Report) -> None:
+    assert report.false_alarm_rate <= 0.03, format_report(report, verbose=True)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_accuracy_per_language(report: Report, language: str) -> None:
+    assert report.language_accuracy(language) >= 0.92, format_report(report, verbose=True)
