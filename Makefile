@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run test test-slow install lint typecheck bench clean
 
 $(BIN)/checkin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-slow: install
+	$(BIN)/pytest -p no:cacheprovider -m slow
 
 lint: install
 	$(BIN)/ruff check .

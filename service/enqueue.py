@@ -8,6 +8,7 @@ a job from sitting in the queue twice, and the jobs themselves claim rows atomic
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from redis.exceptions import RedisError
@@ -16,6 +17,7 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy.orm import Session
 
 from service.db import CheckIn, Patient, utcnow
+from service.orphans import replace_if_orphan
 from service.runtime import Runtime
 from service.usecases.patients import schedule_checkin
 
@@ -35,14 +37,29 @@ def message_job_id(message_id: int) -> str:
     return f"message-{message_id}"
 
 
-def _enqueue_once(queue: Queue, function: str, row_id: int, job_id: str) -> bool:
-    """Enqueue `function(row_id)` unless a job with `job_id` exists; False if Redis is away."""
+def _enqueue_once(
+    queue: Queue, function: str, row_id: int, job_id: str, others: Sequence[Queue] = ()
+) -> bool:
+    """Enqueue `function(row_id)` unless a live job with `job_id` exists; False if Redis is away.
+
+    A job with that id that will never run (an orphan, see service.orphans) is replaced.
+    """
     try:
-        queue.enqueue(
-            function, row_id, job_id=job_id, unique=True, retry=SEND_RETRY, failure_ttl=86400
-        )
-    except DuplicateJobError:
-        return False
+        for attempt in range(2):
+            try:
+                queue.enqueue(
+                    function,
+                    row_id,
+                    job_id=job_id,
+                    unique=True,
+                    retry=SEND_RETRY,
+                    failure_ttl=86400,
+                )
+                break
+            except DuplicateJobError:
+                if attempt or not replace_if_orphan(job_id, [queue, *others], now=utcnow()):
+                    return False
+                log.warning("job %s was orphaned; enqueued again", job_id)
     except RedisError as exc:
         log.warning("redis unavailable, %s left to the dispatcher: %s", job_id, exc)
         return False
@@ -52,15 +69,21 @@ def _enqueue_once(queue: Queue, function: str, row_id: int, job_id: str) -> bool
 def enqueue_checkin(runtime: Runtime, checkin_id: int) -> bool:
     """Queue the send of a due check-in; False if it is already queued or Redis is away."""
     return _enqueue_once(
-        runtime.queue, "workers.jobs.send_checkin", checkin_id, checkin_job_id(checkin_id)
+        runtime.queue,
+        "workers.jobs.send_checkin",
+        checkin_id,
+        checkin_job_id(checkin_id),
+        [runtime.urgent_queue],
     )
 
 
 def enqueue_message(runtime: Runtime, message_id: int, *, urgent: bool) -> bool:
     """Queue the delivery of a stored outbound message (alerts go on the urgent queue)."""
-    queue = runtime.urgent_queue if urgent else runtime.queue
+    queue, other = (
+        (runtime.urgent_queue, runtime.queue) if urgent else (runtime.queue, runtime.urgent_queue)
+    )
     return _enqueue_once(
-        queue, "workers.jobs.deliver_message", message_id, message_job_id(message_id)
+        queue, "workers.jobs.deliver_message", message_id, message_job_id(message_id), [other]
     )
 
 

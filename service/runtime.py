@@ -41,9 +41,13 @@ class Runtime:
 
     @cached_property
     def redis(self) -> redis.Redis:
-        """A Redis connection for RQ (bytes, never decode_responses) with short timeouts."""
+        """A Redis connection for RQ (bytes, never decode_responses) with short timeouts.
+
+        Short enough that a webhook waiting on a hung Redis still answers within 3 s (an RQ
+        worker raises the read timeout above its own blocking pop by itself).
+        """
         return redis.Redis.from_url(
-            self.redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
+            self.redis_url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
         )
 
     @cached_property
@@ -59,7 +63,9 @@ class Runtime:
     @cached_property
     def _limiter(self) -> tuple[MovingWindowRateLimiter, RateLimitItem]:
         storage_url = self.redis_url.replace("unix://", "redis+unix://", 1)
-        limiter = MovingWindowRateLimiter(RedisStorage(storage_url))
+        limiter = MovingWindowRateLimiter(
+            RedisStorage(storage_url, socket_connect_timeout=1, socket_timeout=2)
+        )
         rate = self.settings.send_rate_per_second
         item = (
             RateLimitItemPerSecond(int(rate))

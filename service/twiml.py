@@ -45,3 +45,26 @@ def voice_checkin(question: str, no_input: str, action_url: str, language: str) 
     response.say(no_input, language=lang)
     response.hangup()
     return str(response)
+
+
+def voice_alert(alert: str, prompt: str, action_url: str, language: str) -> str:
+    """The alert call: say the alert, then take one key (1 acknowledge, 2 connect); twice."""
+    lang = SPEECH_LANGUAGE.get(language, "en-US")
+    response = VoiceResponse()
+    for _ in range(2):
+        gather = response.gather(
+            input="dtmf", num_digits=1, action=action_url, method="POST", timeout=6
+        )
+        gather.say(alert, language=lang)
+        if prompt:
+            gather.say(prompt, language=lang)
+    response.hangup()
+    return str(response)
+
+
+def voice_connect(said: str, number: str, caller_id: str, language: str) -> str:
+    """Say one line, then bridge the call to `number`, showing `caller_id`."""
+    response = VoiceResponse()
+    response.say(said, language=SPEECH_LANGUAGE.get(language, "en-US"))
+    response.dial(number, caller_id=caller_id)
+    return str(response)

@@ -171,7 +171,7 @@ class FakeTwilio:
         to: str | None = None,
         endpoint: Endpoint | None = None,
     ) -> None:
-        """Make the next ``times`` matching create requests fail with a Twilio error."""
+        """Make the next ``times`` matching create (or list) requests fail with a Twilio error."""
         with self._lock:
             self._failures.append(_Failure(status, code, message, times, to, endpoint))
 
@@ -275,8 +275,17 @@ class FakeTwilio:
     ) -> Response | tuple[Response, int]:
         uri = f"/2010-04-01/Accounts/{account_sid}/{endpoint.capitalize()}.json"
         if request.method == "GET":
+            failure = self._take_failure(endpoint, request.args.get("To"))
+            if failure is not None:
+                return twilio_error(failure.status, failure.code, failure.message)
+            try:
+                keep = _list_filter(endpoint)
+            except ValueError as exc:
+                return twilio_error(400, 20001, str(exc))
             with self._lock:
-                items = [c["resource"] for c in self._created.values() if c["endpoint"] == endpoint]
+                found = [c for c in self._created.values() if c["endpoint"] == endpoint]
+                # Newest first, as Twilio lists them.
+                items = [c["resource"] for c in reversed(found) if keep(c)]
             paging = dict(page=0, page_size=50, start=0, end=max(len(items) - 1, 0))
             nulls = dict.fromkeys(["next_page_uri", "previous_page_uri"])
             return jsonify({endpoint: items, "uri": uri, "first_page_uri": uri} | paging | nulls)
@@ -291,7 +300,12 @@ class FakeTwilio:
         sid = prefix + secrets.token_hex(16)
         resource = self._resource(endpoint, sid, account_sid)
         with self._lock:
-            self._created[sid] = {"endpoint": endpoint, "form": form, "resource": resource}
+            self._created[sid] = {
+                "endpoint": endpoint,
+                "form": form,
+                "resource": resource,
+                "at": datetime.now(UTC).replace(microsecond=0),
+            }
         return jsonify(resource), 201
 
     def _take_failure(self, endpoint: Endpoint, to: str | None) -> _Failure | None:
@@ -340,12 +354,55 @@ class FakeTwilio:
             body = form.get("Body", "")
             sub = {"media": uri.replace(".json", "/Media.json")}
             extra = dict(body=body, num_segments=str(_segments(body)), num_media="0")
-            nulls = ["date_sent", "error_code", "error_message", "messaging_service_sid"]
+            extra["date_sent"] = now
+            nulls = ["error_code", "error_message", "messaging_service_sid"]
         else:
             sub = {"notifications": uri.replace(".json", "/Notifications.json")}
             extra = dict(to_formatted=form["To"], from_formatted=form["From"], queue_time="0")
-            nulls = ["start_time", "end_time", "duration", "parent_call_sid", "answered_by"]
+            extra["start_time"] = now
+            nulls = ["end_time", "duration", "parent_call_sid", "answered_by"]
         return common | extra | dict.fromkeys(nulls) | {"subresource_uris": sub}
+
+
+def _when(raw: str, name: str) -> tuple[datetime, bool]:
+    """A filter date: YYYY-MM-DD (a whole day) or YYYY-MM-DDTHH:MM:SSZ; bool: date only."""
+    try:
+        if len(raw) == 10:
+            return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC), True
+        return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC), False
+    except ValueError:
+        raise ValueError(f"Invalid {name}: {raw}") from None
+
+
+def _list_filter(endpoint: Endpoint) -> Any:
+    """Twilio's list filters: To, From, Status and DateSent (Messages) or StartTime (Calls),
+    exact or with > (on or after) and < (on or before): the SDK sends "DateSent>" and the
+    form encoding makes it "DateSent>=", as Twilio's documentation writes it."""
+    args = request.args
+    field = "DateSent" if endpoint == "messages" else "StartTime"
+    bounds = []
+    for suffix in ("", ">", "<"):
+        raw = args.get(field + suffix)
+        if raw:
+            bounds.append((suffix, *_when(raw, field + suffix)))
+
+    def keep(created: dict[str, Any]) -> bool:
+        resource, at = created["resource"], created["at"]
+        for name in ("To", "From", "Status"):
+            if args.get(name) and resource[name.lower()] != args[name]:
+                return False
+        for suffix, when, date_only in bounds:
+            # The exact filter names a day (the SDK sends midnight of it): compare days.
+            date_only = date_only or suffix == ""
+            mine = at.date() if date_only else at
+            limit = when.date() if date_only else when
+            if (suffix == "" and mine != limit) or (suffix == ">" and mine < limit):
+                return False
+            if suffix == "<" and mine > limit:
+                return False
+        return True
+
+    return keep
 
 
 def main(argv: list[str] | None = None) -> None:

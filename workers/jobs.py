@@ -6,6 +6,7 @@ Exceptions propagate to RQ so that its `Retry` backs off and tries again.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
 from service.enqueue import enqueue_checkin, enqueue_message
 from service.spool import dead_letter, drain
-from service.usecases import delivery
+from service.usecases import delivery, silence
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import (
     InboundReply,
@@ -31,6 +32,7 @@ from service.usecases.inbound import (
 from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.voice import checkin_question
 from workers.context import current
+from workers.paging import dispatch_pages
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ def send_checkin(checkin_id: int) -> str:
         checkin = session.get(CheckIn, checkin_id)
         if checkin is None:
             return "skipped"
+        if checkin.kind == silence.SILENCE:
+            return silence.check(session, settings, checkin_id, now=now)
         if checkin.status == "sent" and checkin.message_id is not None:
             message_id = checkin.message_id  # a retry: the message exists, deliver it
         elif checkin.status != "scheduled" or checkin.due_at > now:
@@ -141,6 +145,7 @@ def send_checkin(checkin_id: int) -> str:
             session.flush()
             checkin.message_id = message_id = message.id
             schedule_reminder(session, patient, checkin, now)
+            silence.after_sent(session, patient, checkin, now)
             session.commit()
     return deliver_message(message_id)
 
@@ -166,11 +171,15 @@ def checkin_text(patient: Patient, kind: str, channel: str) -> str:
 def dispatch_due() -> dict[str, int]:
     """Periodic: enqueue due check-ins and lost messages, replay spooled replies.
 
-    Runs from every worker's cron; a short Redis lock lets one run at a time, and the
-    jobs it enqueues claim their rows in the database, so an overlap could not double-send.
+    Runs from every worker's dispatch loop; a short Redis lock lets one run at a time, and
+    the jobs it enqueues claim their rows in the database, so an overlap could not
+    double-send. The lock names its owner (this process): a lock this process left behind
+    when Redis went away mid-run does not hold up its own next run once Redis is back.
     """
     runtime = current()
-    if not runtime.redis.set(DISPATCH_LOCK, b"1", nx=True, ex=30):
+    owner = f"pid-{os.getpid()}".encode()
+    taken = runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30)
+    if not taken and runtime.redis.get(DISPATCH_LOCK) != owner:
         return {"locked": 1}
     try:
         now = utcnow()
@@ -178,6 +187,7 @@ def dispatch_due() -> dict[str, int]:
         with runtime.sessions() as session:
             counts["replayed"] = replay_spool()
             counts["emergencies"] = finish_unprocessed(session)
+            counts["pages"] = dispatch_pages(session, now=now)
             for checkin_id in delivery.due_checkin_ids(session, now=now):
                 counts["checkins"] += enqueue_checkin(runtime, checkin_id)
             for message_id, urgent in delivery.waiting_message_ids(

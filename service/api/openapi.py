@@ -141,10 +141,18 @@ def openapi_document() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "integer"},
                 "patient_id": {"type": "integer"},
-                "reason": {"type": "string", "enum": ["emergency", "worsening", "persisting"]},
-                "status": {"type": "string", "enum": ["open", "acknowledged"]},
+                "reason": {
+                    "type": "string",
+                    "enum": ["emergency", "worsening", "persisting", "unreachable"],
+                },
+                "status": {"type": "string", "enum": ["open", "acknowledged", "unacknowledged"]},
                 "created_at": TIME,
                 "acknowledged_at": NULLABLE_TIME,
+                "acknowledged_via": {
+                    "type": ["string", "null"],
+                    "enum": ["api", "dashboard", "sms", "call", "call_connect", None],
+                },
+                "replies": {"type": "integer", "minimum": 0},
             },
         },
     }
@@ -207,7 +215,10 @@ def openapi_document() -> dict[str, Any]:
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string", "enum": ["open", "acknowledged"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": ["open", "acknowledged", "unacknowledged"],
+                        },
                     }
                 ],
                 "responses": {

@@ -19,7 +19,7 @@ from service.ids import document_id_bounds
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
-from service.usecases.escalations import acknowledge, list_escalations
+from service.usecases.escalations import acknowledge, list_escalations, reply_counts
 from service.usecases.patients import get_patient, next_checkin_at, register_patient
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -87,8 +87,8 @@ def message_json(message: Message) -> dict[str, Any]:
     return item
 
 
-def escalation_json(escalation: Escalation) -> dict[str, Any]:
-    """An escalation as the API shows it."""
+def escalation_json(escalation: Escalation, replies: int) -> dict[str, Any]:
+    """An escalation as the API shows it (`replies`: the patient's replies attached to it)."""
     return {
         "id": escalation.id,
         "patient_id": escalation.patient_id,
@@ -96,6 +96,8 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
         "status": escalation.status,
         "created_at": iso(escalation.created_at),
         "acknowledged_at": iso(escalation.acknowledged_at),
+        "acknowledged_via": escalation.acknowledged_via,
+        "replies": replies,
     }
 
 
@@ -215,12 +217,13 @@ def escalations() -> Response:
     errors = [
         FieldError(name, "is not a known parameter") for name in request.args if name != "status"
     ]
-    if status is not None and status not in ("open", "acknowledged"):
-        errors.append(FieldError("status", "must be open or acknowledged"))
+    if status is not None and status not in ("open", "acknowledged", "unacknowledged"):
+        errors.append(FieldError("status", "must be open, acknowledged or unacknowledged"))
     if errors:
         raise Invalid(errors)
     rows = list_escalations(session(), clinic(), status=status)
-    return jsonify({"items": [escalation_json(e) for e in rows]})
+    counts = reply_counts(session(), [e.id for e in rows])
+    return jsonify({"items": [escalation_json(e, counts.get(e.id, 0)) for e in rows]})
 
 
 @api.post("/escalations/<int:escalation_id>/acknowledge")
@@ -229,4 +232,5 @@ def acknowledge_escalation(escalation_id: int) -> Response:
     db = session()
     escalation = acknowledge(db, clinic(), escalation_id, now=utcnow(), actor=actor())
     db.commit()
-    return jsonify(escalation_json(escalation))
+    counts = reply_counts(db, [escalation.id])
+    return jsonify(escalation_json(escalation, counts.get(escalation.id, 0)))

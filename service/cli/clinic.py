@@ -8,6 +8,7 @@ import click
 
 from config import Settings
 from service.api.validation import to_e164, valid_timezone
+from service.core.paging import PAGING_KEYS, PagingNumbers
 from service.core.policy import PolicyNumbers
 from service.db import Clinic, make_engine, make_session_factory, upgrade, utcnow
 from service.usecases import NotFound
@@ -36,12 +37,31 @@ def _timezone(_ctx: click.Context, param: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc), param=param) from None
 
 
+def _phones(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    return [p for p in (_phone(ctx, param, v) for v in value) if p is not None]
+
+
 @clinic_group.command("create")
 @click.argument("name")
 @click.option("--on-call-phone", required=True, callback=_phone, help="E.164 on-call phone.")
+@click.option(
+    "--backup-phone",
+    "backup_phones",
+    multiple=True,
+    callback=_phones,
+    help="Paged after the on-call phone, in the order given (repeatable).",
+)
 @click.option("--phone", default=None, callback=_phone, help="The clinic's own Twilio number.")
 @click.option("--timezone", default="America/New_York", show_default=True, callback=_timezone)
-def clinic_create(name: str, on_call_phone: str, phone: str | None, timezone: str) -> None:
+@click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
+def clinic_create(
+    name: str,
+    on_call_phone: str,
+    backup_phones: list[str],
+    phone: str | None,
+    timezone: str,
+    language: str,
+) -> None:
     """Create a clinic; its API key is printed alone on the last line (shown only once)."""
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
@@ -58,8 +78,11 @@ def clinic_create(name: str, on_call_phone: str, phone: str | None, timezone: st
                 timezone=timezone,
                 actor="cli",
             )
+            clinic.backup_phones = backup_phones or None
+            clinic.language = language
             session.commit()
             click.echo(f"clinic {clinic.id} created: {clinic.name}")
+            click.echo(f"escalation chain: {len(backup_phones) + 1} phone(s)")
             click.echo("API key (shown once, store it now):")
             click.echo(key)
     finally:
@@ -74,7 +97,8 @@ def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
 
     Keys: emergency_followup_hours, worse_followup_hours, same_followup_hours,
     better_followup_hours, no_reply_reminder_hours, same_in_a_row_to_escalate,
-    better_in_a_row_to_resolve.
+    better_in_a_row_to_resolve; paging: repage_after_seconds, page_rounds,
+    working_hours_start, working_hours_end.
     """
     config = Settings.from_env()
     upgrade(config.database_url, lock_dir=config.instance_path)
@@ -90,12 +114,17 @@ def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
                 if not sep:
                     raise click.BadParameter(f"{item!r}: expected KEY=VALUE")
                 current[key] = _number(raw) if raw else None
+            followup = {k: v for k, v in current.items() if k not in PAGING_KEYS}
             try:
-                numbers = PolicyNumbers.from_mapping(current)
+                numbers = PolicyNumbers.from_mapping(followup)
+                paging = PagingNumbers.from_mapping(
+                    {k: v for k, v in current.items() if k in PAGING_KEYS and v is not None}
+                )
             except ValueError as exc:
                 raise click.BadParameter(str(exc)) from None
+            shown = {**numbers.to_mapping(), **paging.to_mapping()}
             if settings:
-                clinic.policy = numbers.to_mapping()
+                clinic.policy = shown
                 record(
                     session,
                     clinic_id=clinic.id,
@@ -105,7 +134,56 @@ def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
                     detail=clinic.policy,
                 )
                 session.commit()
-            click.echo(json.dumps(numbers.to_mapping(), sort_keys=True))
+            click.echo(json.dumps(shown, sort_keys=True))
+    finally:
+        engine.dispose()
+
+
+@clinic_group.command("update")
+@click.argument("clinic_id", type=int)
+@click.option("--on-call-phone", default=None, callback=_phone, help="A new on-call phone.")
+@click.option(
+    "--backup-phone",
+    "backup_phones",
+    multiple=True,
+    callback=_phones,
+    help="Replaces the backup phones, in the order given (repeatable).",
+)
+@click.option("--no-backup", is_flag=True, help="Remove every backup phone.")
+@click.option("--language", type=click.Choice(["en", "es"]), default=None)
+def clinic_update(
+    clinic_id: int,
+    on_call_phone: str | None,
+    backup_phones: list[str],
+    no_backup: bool,
+    language: str | None,
+) -> None:
+    """Replace the escalation chain's phones that are given, and show the chain."""
+    config = Settings.from_env()
+    upgrade(config.database_url, lock_dir=config.instance_path)
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            clinic = session.get(Clinic, clinic_id)
+            if clinic is None:
+                raise click.BadParameter("no such clinic", param_hint="CLINIC_ID")
+            if on_call_phone:
+                clinic.on_call_phone = on_call_phone
+            if backup_phones or no_backup:
+                clinic.backup_phones = backup_phones or None
+            if language:
+                clinic.language = language
+            record(
+                session,
+                clinic_id=clinic.id,
+                actor="cli",
+                action="clinic.update",
+                subject=f"clinic:{clinic.id}",
+                detail={"chain_length": 1 + len(clinic.backup_phones or [])},
+            )
+            session.commit()
+            chain = [clinic.on_call_phone, *(clinic.backup_phones or [])]
+            click.echo(f"clinic {clinic.id}: escalation chain {' -> '.join(chain)}")
     finally:
         engine.dispose()
 

@@ -40,9 +40,11 @@ threshold; "pause" and "resume" are clinic/adapter actions, not replies)::
                    2nd in a row: no answer; the pending check-in is kept either way
       HELP      -> "answer.help", nothing changes (every status, opted_out included)
 
-    After a check-in goes out (``after_checkin_sent``), only for a clinic that set
-    ``no_reply_reminder``: one "reminder" check-in unless something else is pending; any
-    reply that schedules replaces it; a reminder gets no reminder of its own.
+    After a check-in goes out (``after_checkin_sent``): one "reminder" check-in after
+    ``no_reply_reminder`` (default 4 h) unless something else is pending; any reply that
+    schedules replaces it; a reminder gets no reminder of its own. When a reminder falls
+    due, ``unanswered_checkins_escalate`` check-ins in a row without a reply (default 2,
+    the reminder counting as one) open an ``unreachable`` escalation (``is_unreachable``).
 
 Choices where the contract is silent (each one is pinned by tests/core/test_policy.py):
 
@@ -109,6 +111,7 @@ class EscalationReason(StrEnum):
     EMERGENCY = "emergency"
     WORSENING = "worsening"
     PERSISTING = "persisting"
+    UNREACHABLE = "unreachable"
 
 
 # Keys of PolicyNumbers.from_mapping / to_mapping: hours for the intervals, counts as-is.
@@ -119,7 +122,11 @@ _HOURS_KEYS: dict[str, str] = {
     "better_followup_hours": "better_followup",
     "no_reply_reminder_hours": "no_reply_reminder",
 }
-_COUNT_KEYS: tuple[str, ...] = ("same_in_a_row_to_escalate", "better_in_a_row_to_resolve")
+_COUNT_KEYS: tuple[str, ...] = (
+    "same_in_a_row_to_escalate",
+    "better_in_a_row_to_resolve",
+    "unanswered_checkins_escalate",
+)
 # Intervals a clinic may leave unset (the feature is then off).
 _OPTIONAL_HOURS = frozenset({"no_reply_reminder"})
 
@@ -134,8 +141,10 @@ class PolicyNumbers:
     better_followup: timedelta = timedelta(hours=72)
     same_in_a_row_to_escalate: int = 3
     better_in_a_row_to_resolve: int = 2
-    # Off unless a clinic sets it: the contract's policy has no reminders.
-    no_reply_reminder: timedelta | None = None
+    # One reminder this long after a check-in nobody answered.
+    no_reply_reminder: timedelta | None = timedelta(hours=4)
+    # This many check-ins in a row without a reply open an `unreachable` escalation.
+    unanswered_checkins_escalate: int = 2
 
     def __post_init__(self) -> None:
         """Reject intervals that are not positive and thresholds below one."""
@@ -262,11 +271,15 @@ REMINDER = "reminder"
 def after_checkin_sent(kind: str, numbers: PolicyNumbers = DEFAULT_NUMBERS) -> timedelta | None:
     """How long to wait for an answer before one reminder; None: no reminder.
 
-    Off by default, as in the contract. A clinic that sets ``no_reply_reminder_hours`` gets
-    one reminder after a check-in nobody answers; any reply that schedules replaces it,
-    and a reminder gets no reminder of its own.
+    4 h by default, as in the contract (``no_reply_reminder_hours``); any reply that
+    schedules replaces it, and a reminder gets no reminder of its own.
     """
     return None if kind == REMINDER else numbers.no_reply_reminder
+
+
+def is_unreachable(unanswered: int, numbers: PolicyNumbers = DEFAULT_NUMBERS) -> bool:
+    """Whether `unanswered` check-ins in a row without a reply make the patient unreachable."""
+    return unanswered >= numbers.unanswered_checkins_escalate
 
 
 def _unchanged(state: EpisodeState, answer: str | None) -> Decision:
@@ -465,6 +478,7 @@ __all__ = [
     "Reply",
     "Status",
     "after_checkin_sent",
+    "is_unreachable",
     "next_step",
     "stranger_step",
 ]

@@ -13,6 +13,7 @@ from service.usecases.clinics import rotate_key
 from service.usecases.settings import (
     current_policy,
     policy_keys,
+    update_backups,
     update_on_call,
     update_policy,
 )
@@ -30,6 +31,7 @@ def settings_page(
         values={**shown, **(values or {})},
         errors=errors or {},
         on_call=(values or {}).get("on_call_phone", clinic().on_call_phone),
+        backups=(values or {}).get("backup_phones", "\n".join(clinic().backup_phones or [])),
     )
 
 
@@ -63,6 +65,17 @@ def save_settings() -> ResponseReturnValue:
         phone = to_e164(values["on_call_phone"], clinic().country)
     except ValueError as exc:
         errors["on_call_phone"] = str(exc)
+    backups: list[str] | None = None
+    if "backup_phones" in request.form:  # absent: the backups stay as they are
+        values["backup_phones"] = request.form["backup_phones"]
+        try:
+            backups = [
+                to_e164(raw.strip(), clinic().country)
+                for raw in values["backup_phones"].replace(",", "\n").splitlines()
+                if raw.strip()
+            ]
+        except ValueError as exc:
+            errors["backup_phones"] = str(exc)
     db = session()
     if not errors:
         try:
@@ -77,6 +90,8 @@ def save_settings() -> ResponseReturnValue:
         db.rollback()
         return settings_page(422, errors, values)
     update_on_call(db, clinic(), phone, actor=actor())
+    if backups is not None:
+        update_backups(db, clinic(), backups, actor=actor())
     db.commit()
     flash("Settings saved.")
     return redirect(url_for("dashboard.settings"))

@@ -8,14 +8,38 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so web and worker can share it."""
+# Deadlines for PostgreSQL, so that a database that hangs fails fast instead: every webhook
+# must answer within 3 s (psycopg's connect_timeout cannot be below 2 s).
+CONNECT_TIMEOUT = 2
+STATEMENT_TIMEOUT_MS = 2500
+POOL_TIMEOUT = 2
+
+
+def postgres_connect_args(url: str, statement_timeout_ms: int | None) -> dict[str, Any]:
+    """connect_timeout and statement_timeout, keeping any `options` the URL already sets."""
+    query = make_url(url).query
+    raw = query.get("options", "")
+    options = " ".join(raw) if isinstance(raw, tuple) else raw
+    if statement_timeout_ms is not None and "statement_timeout" not in options:
+        options = f"{options} -c statement_timeout={statement_timeout_ms}".strip()
+    args: dict[str, Any] = {"options": options} if options else {}
+    if "connect_timeout" not in query:
+        args["connect_timeout"] = CONNECT_TIMEOUT
+    return args
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so web and worker can share it.
+
+    PostgreSQL gets a connect timeout, a statement timeout (None: none, for migrations)
+    and a pool checkout timeout. Parameters never appear in error texts (patient data).
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -31,9 +55,14 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    # hide_parameters: a logged database error must not quote a patient's phone, name or text.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=POOL_TIMEOUT,
+        connect_args=postgres_connect_args(url, statement_timeout_ms),
+        hide_parameters=True,
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -74,6 +75,10 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     on_call_phone: Mapped[str] = mapped_column(String(20))
+    # The escalation chain after the on-call phone, in order (E.164 strings).
+    backup_phones: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # The language of staff alerts.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     country: Mapped[str] = mapped_column(String(2), default="US")
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -138,9 +143,7 @@ class Message(Base):
     """An SMS or call, inbound or outbound; outbound ones are sent from here exactly once."""
 
     __tablename__ = "messages"
-    # One on-call SMS and one on-call call per escalation, whatever retries or races happen.
     __table_args__ = (
-        UniqueConstraint("escalation_id", "purpose", "channel", name="uq_messages_alert"),
         # Partial indexes on the few rows the dispatcher looks for each tick (lost jobs,
         # dead workers' sends, unfinished emergencies): the cost follows them, not the table.
         Index(
@@ -182,6 +185,8 @@ class Message(Base):
     processed: Mapped[bool] = mapped_column(Boolean, default=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
+    # One page per (escalation, phone, round, channel), whatever retries or races happen.
+    page_key: Mapped[str | None] = mapped_column(String(48), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -190,7 +195,10 @@ class Escalation(Base):
     """Something staff must look at: an emergency, worsening or persisting weakness."""
 
     __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_clinic_status", "clinic_id", "status"),)
+    __table_args__ = (
+        Index("ix_escalations_clinic_status", "clinic_id", "status"),
+        Index("ix_escalations_status_next_page", "status", "next_page_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
@@ -200,6 +208,15 @@ class Escalation(Base):
     inbound_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Who acknowledged ("staff:+1202...", "api", "dashboard") and how (sms, call, api...).
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Paging (service.core.paging): the phone of the chain and its round, and the timer.
+    page_phone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    page_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_page_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The current page failed for good: the dispatcher moves to the next phone at once.
+    page_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class AuditEvent(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -109,4 +110,12 @@ class Transport(Protocol):
         self, *, to: str, from_: str, twiml: str, status_callback: str | None = None
     ) -> Sent:
         """Place one outbound call that runs ``twiml``; raise TransportError when refused."""
+        ...
+
+    def find_sent(
+        self, *, channel: str, to: str, from_: str, since: datetime, body: str | None
+    ) -> list[Sent]:
+        """What the provider accepted to `to` from `from_` since `since` (matching `body`
+        for SMS), newest first, for a send whose answer was lost; TransportError if the
+        provider cannot be asked."""
         ...

@@ -46,6 +46,22 @@ class ConsoleTransport:
             twiml=twiml,
         )
 
+    def find_sent(
+        self, *, channel: str, to: str, from_: str, since: datetime, body: str | None
+    ) -> list[Sent]:
+        """The outbox records of a send whose answer was lost (a crash mid-write)."""
+        kind = "sms" if channel == "sms" else "call"
+        found: list[Sent] = []
+        for record in reversed(read_outbox(self.outbox, to=to)):
+            if record.get("kind") != kind or record.get("from") != from_:
+                continue
+            if datetime.fromisoformat(record["at"]) < since:
+                continue
+            if kind == "sms" and body is not None and record.get("body") != body:
+                continue
+            found.append(Sent(sid=str(record["sid"]), status="sent"))
+        return found
+
     def _record(
         self,
         kind: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -101,6 +102,25 @@ class TwilioRestTransport:
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise _transport_error(exc, secrets=(to, from_, twiml)) from None
         return Sent(sid=str(call.sid), status=str(call.status or "queued"))
+
+    def find_sent(
+        self, *, channel: str, to: str, from_: str, since: datetime, body: str | None
+    ) -> list[Sent]:
+        """List Messages (or Calls) to `to` from `from_` since `since`; match the SMS body."""
+        since = since.astimezone(UTC) - timedelta(seconds=1)  # Twilio filters by the second
+        try:
+            if channel == "sms":
+                found = self._client.messages.list(
+                    to=to, from_=from_, date_sent_after=since, limit=50
+                )
+                found = [m for m in found if body is None or m.body == body]
+            else:
+                found = self._client.calls.list(
+                    to=to, from_=from_, start_time_after=since, limit=50
+                )
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise _transport_error(exc, secrets=(to, from_, body or "")) from None
+        return [Sent(sid=str(f.sid), status=str(f.status or "queued")) for f in found]
 
 
 def _redact(text: str, secrets: tuple[str, ...]) -> str:

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from service.core.texts import text
-from service.db import CheckIn, Message, Patient
+from service.db import CheckIn, Clinic, Message, Patient
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
-from service.twiml import voice_checkin, voice_say
+from service.twiml import voice_alert, voice_checkin, voice_say
+from service.usecases import paging
 from service.usecases.audit import record
 from service.usecases.patients import cancel_pending_checkins
 
@@ -71,6 +72,13 @@ def gather_url(settings: Settings, patient_id: int) -> str:
     return f"{settings.public_base_url}/twilio/voice/gather?patient={patient_id}"
 
 
+def alert_call(settings: Settings, message: Message, language: str) -> str:
+    """The alert call's TwiML: the alert, then press 1 to acknowledge or 2 to connect."""
+    prompt = text("alert.voice_prompt", language)
+    action = f"{settings.public_base_url}/twilio/alert/{message.escalation_id}/gather"
+    return voice_alert(message.body, prompt, action, language)
+
+
 def claim(session: Session, message_id: int) -> bool:
     """Atomically move a message from pending to sending; False if someone else has it."""
     result = session.execute(
@@ -104,10 +112,14 @@ def deliver(
         message.status = "cancelled"
         session.commit()
         return SendResult("skipped")
+    if message.status == "pending" and paging.is_acknowledged(session, message):
+        message.status = "cancelled"  # acknowledged while this page waited: it is moot
+        session.commit()
+        return SendResult("skipped")
     if not claim(session, message_id):
         return SendResult("skipped")
     try:
-        sent = _send(settings, transport, message, patient)
+        sent = _send(settings, transport, message, patient, clinic_language(session, message))
     except TransportError as exc:
         return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
     message.twilio_sid = sent.sid
@@ -119,8 +131,18 @@ def deliver(
     return SendResult("sent")
 
 
+def clinic_language(session: Session, message: Message) -> str:
+    """The language of the clinic a staff alert belongs to."""
+    clinic = session.get(Clinic, message.clinic_id) if message.clinic_id else None
+    return clinic.language if clinic is not None else "en"
+
+
 def _send(
-    settings: Settings, transport: Transport, message: Message, patient: Patient | None
+    settings: Settings,
+    transport: Transport,
+    message: Message,
+    patient: Patient | None,
+    language: str = "en",
 ) -> Sent:
     callback = status_callback_url(settings)
     if message.channel == "sms":
@@ -131,7 +153,9 @@ def _send(
             status_callback=callback,
             validity_period=CHECKIN_VALIDITY if message.purpose == "checkin" else None,
         )
-    if message.purpose == "alert" or patient is None:
+    if message.purpose == "alert" and message.escalation_id is not None:
+        twiml = alert_call(settings, message, language)
+    elif message.purpose == "alert" or patient is None:
         twiml = voice_say(message.body, "en", repeat=2)
     else:
         no_input = text("voice.no_input", patient.language, emergency=settings.emergency_number)
@@ -165,6 +189,7 @@ def _failed(
         log.warning("message=%s not sent (%s), will retry", message.id, exc)
         return SendResult("retry", exc.kind)
     message.status = "failed"
+    paging.page_failed(session, message, now=now)
     if patient is not None:
         mark_number_problem(session, patient, exc.kind, now=now)
     session.commit()
@@ -210,6 +235,8 @@ def record_status(
     if old >= TERMINAL or new <= old:
         return False
     message.status = status
+    if status in paging.FAILED_STATES:
+        paging.page_failed(session, message, now=now)
     if error_code is not None:
         message.error_code = error_code
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
@@ -256,4 +283,4 @@ def waiting_message_ids(
         .order_by(Message.id)
         .limit(limit)
     )
-    return [(row.id, row.purpose == "alert") for row in rows]
+    return [(row.id, row.purpose.startswith("alert")) for row in rows]

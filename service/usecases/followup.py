@@ -8,10 +8,21 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from config import Settings
-from service.core.policy import Decision, EpisodeState, PolicyNumbers, Reply, Status, next_step
+from service.core.paging import PAGING_KEYS
+from service.core.policy import (
+    Decision,
+    EpisodeState,
+    EscalationReason,
+    PolicyNumbers,
+    Reply,
+    Status,
+    next_step,
+)
 from service.core.texts import text
 from service.db import Clinic, Escalation, Message, Patient
+from service.usecases import paging
 from service.usecases.audit import record
+from service.usecases.paging import initials as initials  # re-exported for the dashboard
 from service.usecases.patients import add_checkin, cancel_pending_checkins
 
 
@@ -26,7 +37,8 @@ class Applied:
 
 def policy_numbers(clinic: Clinic) -> PolicyNumbers:
     """The clinic's own follow-up numbers, or the contract's defaults."""
-    return PolicyNumbers.from_mapping(clinic.policy) if clinic.policy else PolicyNumbers()
+    followup = {k: v for k, v in (clinic.policy or {}).items() if k not in PAGING_KEYS}
+    return PolicyNumbers.from_mapping(followup)
 
 
 def episode_state(patient: Patient) -> EpisodeState:
@@ -44,12 +56,6 @@ def sender_number(clinic: Clinic | None, settings: Settings) -> str:
     if clinic is not None and clinic.phone:
         return clinic.phone
     return settings.twilio_from_number or "console"
-
-
-def initials(name: str | None) -> str:
-    """A patient's initials for staff alerts ("J.D."), never the full name."""
-    parts = [p for p in (name or "").split() if p[:1].isalpha()]
-    return ".".join(p[0].upper() for p in parts[:3]) + "." if parts else "-"
 
 
 def render_answer(
@@ -104,65 +110,52 @@ def apply_decision(
     escalation_id: int | None = None
     alerts: list[int] = []
     if decision.escalation is not None:
-        escalation = Escalation(
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
-            reason=decision.escalation.value,
-            inbound_message_id=inbound.id if inbound else None,
+        attached = (
+            paging.open_emergency(session, patient.id)
+            if decision.escalation is EscalationReason.EMERGENCY
+            else None
         )
-        session.add(escalation)
-        session.flush()
-        escalation_id = escalation.id
-        record(
-            session,
-            clinic_id=patient.clinic_id,
-            actor=f"patient:{patient.id}",
-            action="escalation.open",
-            subject=f"escalation:{escalation.id}",
-            detail={"reason": escalation.reason},
-        )
-        if decision.page_on_call:
-            alerts = page_on_call(session, settings, clinic, patient, escalation, now)
+        if attached is not None:
+            # Still being paged (or unacknowledged): shown there, nobody new is paged.
+            escalation_id = attached.id
+        else:
+            escalation_id, alerts = _open_escalation(
+                session, settings, patient, decision, inbound, now
+            )
     answer = render_answer(
         decision.answer, language, clinic.name, settings, decision.emergency_line
     )
     return Applied(answer=answer, alert_message_ids=tuple(alerts), escalation_id=escalation_id)
 
 
-def page_on_call(
+def _open_escalation(
     session: Session,
     settings: Settings,
-    clinic: Clinic,
     patient: Patient,
-    escalation: Escalation,
+    decision: Decision,
+    inbound: Message | None,
     now: datetime,
-) -> list[int]:
-    """Store one SMS and one call to the on-call phone; the workers send each exactly once."""
-    values = {
-        "patient": patient.id,
-        "initials": initials(patient.name),
-        "time": now.strftime("%H:%M"),
-        "emergency": settings.emergency_number,
-        "escalation": escalation.id,
-    }
-    messages = [
-        Message(
-            clinic_id=clinic.id,
-            patient_id=None,
-            direction="outbound",
-            channel=channel,
-            purpose="alert",
-            to_number=clinic.on_call_phone,
-            from_number=sender_number(clinic, settings),
-            body=text(key, "en", **values),
-            status="pending",
-            escalation_id=escalation.id,
-        )
-        for channel, key in (("sms", "alert.sms"), ("voice", "alert.voice"))
-    ]
-    session.add_all(messages)
+) -> tuple[int, list[int]]:
+    """Store a new escalation and start paging (emergency) or time its notice (the rest)."""
+    assert decision.escalation is not None
+    escalation = Escalation(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        reason=decision.escalation.value,
+        inbound_message_id=inbound.id if inbound else None,
+        created_at=now,
+    )
+    session.add(escalation)
     session.flush()
-    return [message.id for message in messages]
+    record(
+        session,
+        clinic_id=patient.clinic_id,
+        actor=f"patient:{patient.id}",
+        action="escalation.open",
+        subject=f"escalation:{escalation.id}",
+        detail={"reason": escalation.reason},
+    )
+    return escalation.id, paging.start(session, settings, patient.clinic, escalation, now)
 
 
 def reply_for(category: str, keyword: str | None, opt_out_intent: bool) -> Reply:

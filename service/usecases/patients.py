@@ -61,7 +61,9 @@ def next_checkin_at(session: Session, patient_id: int) -> datetime | None:
     """When the patient's next scheduled check-in will really go out."""
     return session.scalar(
         select(func.min(CheckIn.due_at)).where(
-            CheckIn.patient_id == patient_id, CheckIn.status == "scheduled"
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == "scheduled",
+            CheckIn.kind != "silence",  # a timer of service.usecases.silence, sends nothing
         )
     )
 

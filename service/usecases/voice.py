@@ -11,7 +11,7 @@ from config import Settings
 from service.core.texts import text
 from service.db import Message, Patient
 from service.twiml import voice_checkin, voice_say
-from service.usecases.delivery import gather_url
+from service.usecases.delivery import alert_call, clinic_language, gather_url
 from service.usecases.inbound import InboundReply, find_patient, receive_reply
 
 
@@ -37,7 +37,8 @@ def answer_call(
         session.scalar(select(Message).where(Message.twilio_sid == call_sid)) if call_sid else None
     )
     if ours is not None and ours.purpose == "alert":
-        return voice_say(ours.body, "en", repeat=2)
+        # An alert call placed with a Url instead of inline TwiML: the same keypad menu.
+        return alert_call(settings, ours, clinic_language(session, ours))
     if ours is not None and ours.patient_id is not None:
         patient = session.get(Patient, ours.patient_id)
     elif direction.startswith("outbound"):

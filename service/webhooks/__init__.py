@@ -1,5 +1,6 @@
 """Twilio's webhooks: inbound SMS, voice calls and status callbacks."""
 
+from service.webhooks.alert import alert_hooks
 from service.webhooks.twilio import twilio_hooks
 
-__all__ = ["twilio_hooks"]
+__all__ = ["alert_hooks", "twilio_hooks"]

@@ -22,6 +22,7 @@ from service.enqueue import enqueue_message, enqueue_status
 from service.request_scope import runtime, session
 from service.runtime import Runtime
 from service.twiml import sms_answer, voice_say
+from service.usecases.acknowledge import acknowledge_by_sms
 from service.usecases.delivery import record_status
 from service.usecases.inbound import (
     InboundReply,
@@ -112,6 +113,11 @@ def sms() -> Response:
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
     reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
     try:
+        acked = acknowledge_by_sms(
+            session(), settings, sid=sid, sender=sender, to=to, body=body, now=utcnow()
+        )
+        if acked is not None:  # staff acknowledging an escalation, not a patient's reply
+            return xml(sms_answer(acked.answer))
         outcome = receive_reply(
             session(), settings, reply, now=utcnow(), first=look, defer_emergency=is_emergency
         )

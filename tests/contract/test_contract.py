@@ -819,7 +819,8 @@ def test_checkin_defaults_to_now_by_sms_and_goes_out(
     (sent,), calls = to_number(fake_twilio, PHONE)
     assert calls == []
     assert sent["From"] == FROM_NUMBER
-    assert api.patient(patient["id"])["next_checkin_at"] is None
+    # Nothing else is due: what is scheduled is the one reminder, 4 h later (the default).
+    assert close_to(api.patient(patient["id"])["next_checkin_at"], now + timedelta(hours=4))
     (item,) = api.messages(patient["id"])
     assert item["direction"] == "outbound" and item["channel"] == "sms"
     assert item["to"] == PHONE and item["from"] == FROM_NUMBER
@@ -1124,7 +1125,8 @@ def test_losing_redis_loses_no_checkin_and_nothing_is_sent_twice(
             enqueue_checkin(runtime, checkin_id)
     run_jobs()
     assert len(to_number(fake_twilio, PHONE)[0]) == 1
-    assert api.patient(patient["id"])["next_checkin_at"] is None
+    # What is left is the one reminder, 4 h later (the default), not a second send.
+    assert close_to(api.patient(patient["id"])["next_checkin_at"], utcnow() + timedelta(hours=4))
 
 
 def test_invalid_number_pauses_the_patient(

@@ -476,13 +476,15 @@ def test_default_mapping() -> None:
         "better_followup_hours": 72,
         "same_in_a_row_to_escalate": 3,
         "better_in_a_row_to_resolve": 2,
+        "no_reply_reminder_hours": 4,
+        "unanswered_checkins_escalate": 2,
     }
 
 
 @pytest.mark.parametrize(
     ("kind", "numbers", "expected"),
     [
-        ("checkin", PolicyNumbers(), None),
+        ("checkin", PolicyNumbers(), timedelta(hours=4)),  # the contract's default
         ("checkin", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), timedelta(hours=6)),
         ("got_help", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), timedelta(hours=6)),
         ("reminder", PolicyNumbers(no_reply_reminder=timedelta(hours=6)), None),

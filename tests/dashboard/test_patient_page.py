@@ -69,8 +69,10 @@ def test_the_chart_has_one_point_per_reply_and_unanswered_checkin(
     page = html(staff.get(f"/patients/{patient['id']}"))
     assert len(re.findall(r'<circle class="point"', page)) == expected
     assert '<svg viewBox="0 0 640 220" role="img"' in page
-    # The follow-up the policy scheduled shows as a coming check-in.
-    assert len(re.findall(r'<circle class="coming"', page)) == (1 if levels else 0)
+    # The follow-up the policy scheduled shows as a coming check-in; with no reply at all,
+    # the coming one is the reminder 4 h after the unanswered check-in (the default).
+    coming = 1 if levels or no_reply_ago is not None else 0
+    assert len(re.findall(r'<circle class="coming"', page)) == coming
 
 
 def test_pause_resume_resolve_buttons(

@@ -1,8 +1,9 @@
 """Blind sets written by people who never saw the rules, and the old held-out set.
 
-setA and setB (tests/triage/blind/) were written for issue #7 in patients' and caregivers'
-own words and HAVE BEEN USED FOR TUNING: they now guard against regressions. They do not
-measure how triage reads words it has never seen; a fresh set does that (see the README).
+setA, setB and setC (tests/triage/blind/) were written for issue #7 in patients' and
+caregivers' own words and HAVE BEEN USED FOR TUNING (setC after it was scored blind): they
+now guard against regressions. They do not measure how triage reads words it has never
+seen; a fresh set does that (see the README).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ HERE = Path(__file__).parent
 SETS = {
     "setA": HERE / "blind" / "setA.jsonl",
     "setB": HERE / "blind" / "setB.jsonl",
+    "setC": HERE / "blind" / "setC.jsonl",
     "holdout": HERE / "holdout.jsonl",
 }
 
@@ -28,10 +30,10 @@ def report(request: pytest.FixtureRequest) -> Report:
 
 
 def test_blind_sets_are_there() -> None:
-    for name in ("setA", "setB"):
+    for name, least in (("setA", 300), ("setB", 300), ("setC", 250)):
         with SETS[name].open(encoding="utf-8") as handle:
             records = read_jsonl(handle)
-        assert len(records) >= 300, name
+        assert len(records) >= least, name
         assert {r["language"] for r in records} == {"en", "es"}
 
 

@@ -364,7 +364,7 @@ def test_dispatch_resends_alerts_whose_job_was_lost(
     assert len(fake_twilio.calls()) == 1
 
 
-def test_a_message_stuck_in_sending_is_never_resent(
+def test_a_send_twilio_never_got_is_settled_by_asking_and_sent_once_more(
     make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any
 ) -> None:
     make_patient(PHONE)
@@ -372,16 +372,45 @@ def test_a_message_stuck_in_sending_is_never_resent(
     runtime.redis.flushdb()
     old = datetime.now(UTC) - timedelta(minutes=30)
     with runtime.sessions() as session:
-        # As if a worker was killed between claiming the alert and hearing from Twilio.
+        # As if a worker was killed between claiming the alert and sending it.
         session.execute(
             update(Message)
             .where(Message.purpose == "alert")
             .values(status="sending", updated_at=old)
         )
         session.commit()
-    assert jobs.dispatch_due()["unconfirmed"] == 2
+    jobs.dispatch_due()
     run_jobs()
-    assert fake_twilio.messages() == [] and fake_twilio.calls() == []
+    jobs.dispatch_due()
+    run_jobs()
+    assert len(fake_twilio.messages()) == 1 and len(fake_twilio.calls()) == 1
+    listed = [r for r in fake_twilio.requests if r["method"] == "GET"]
+    assert len(listed) == 2  # Twilio was asked once about each before anything was resent
+
+
+def test_a_send_whose_answer_was_lost_is_settled_not_sent_twice(
+    make_patient: Any, text_in: Any, runtime: Any, fake_twilio: Any, run_jobs: Any
+) -> None:
+    make_patient(PHONE)
+    text_in("I can't breathe")
+    run_jobs()
+    sids = {m["sid"] for m in fake_twilio.messages()} | {c["sid"] for c in fake_twilio.calls()}
+    old = datetime.now(UTC) - timedelta(minutes=30)
+    with runtime.sessions() as session:
+        # As if a worker was killed after Twilio accepted them, before the sids were stored.
+        session.execute(
+            update(Message)
+            .where(Message.purpose == "alert")
+            .values(status="unconfirmed", twilio_sid=None, updated_at=old)
+        )
+        session.commit()
+    jobs.dispatch_due()
+    run_jobs()
+    assert len(fake_twilio.messages()) == 1 and len(fake_twilio.calls()) == 1
+    with runtime.sessions() as session:
+        alerts = session.scalars(select(Message).where(Message.purpose == "alert")).all()
+        assert {m.twilio_sid for m in alerts} == sids
+        assert {m.status for m in alerts} == {"queued"}
 
 
 def test_dispatch_takes_a_lock_so_two_cron_runs_do_not_overlap(runtime: Any) -> None:

@@ -91,7 +91,10 @@ def _status(ctx: Context) -> list[_StatusHit]:
     for span in scan(vocab.status, ctx.norm):
         entry = vocab.status_entries[span.index]
         text = ctx.norm.text(span.first, span.last)
-        if ctx.overlapping(ctx.status_traps, span) or ctx.overlapping(ctx.traps, span):
+        status_trap = ctx.overlapping(ctx.status_traps, span)
+        if status_trap is not None and status_trap.first <= span.first:
+            continue  # "igual gracias" is a thank-you, but "sigo igual gracias a Dios" is same
+        if ctx.overlapping(ctx.traps, span):
             continue
         if any(
             c.first < span.first and ctx.same_sentence(c.first, span.first)
@@ -125,7 +128,11 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result.findings = read_findings(ctx, reading)
     result.body = reading.body_talk()
     result.onset = reading.text(reading.onsets[0]) if reading.onsets else ""
-    result.status = _status(ctx)
+    # "my dog's legs gave out": a status word inside someone else's symptom is not the patient's.
+    elsewhere = [f.span for f in result.findings if f.state in ("other", "person")]
+    result.status = [
+        h for h in _status(ctx) if not any(s.first <= h.position < s.last for s in elsewhere)
+    ]
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
         if ctx.inherent_negation(span, literals) or not ctx.pre_negated(span.first, 2, False):

@@ -45,6 +45,9 @@ _POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
 # is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
 _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 _ME = frozenset({"me", "i", "my", "mi", "yo"})
+# A pronoun that keeps a story about someone else going ("they took him in").
+_THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
+_WE = frozenset({"we", "us", "our", "nosotros"})
 _LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
 
@@ -74,6 +77,7 @@ class Grammar:
     others: Compiled
     patients: Compiled
     cared_for: Compiled
+    household: Compiled
     writing: Compiled
     benign: Compiled
     questions: Compiled
@@ -134,6 +138,7 @@ def grammar(language: Language) -> Grammar:
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
         cared_for=compile_list(data["cared_for"], macros),
+        household=compile_list(data.get("household", []), macros),
         writing=compile_list(data["writing"], macros),
         benign=compile_list(data["benign"], macros),
         questions=compile_list(data["questions"], macros),
@@ -169,6 +174,11 @@ class Reading:
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
         self.cared_for = scan_every_start(g.cared_for, norm)
+        self.household = scan_every_start(g.household, norm)
+        # A relative at home ("mom", "mi suegra") is most likely the patient, told by a carer.
+        self.family = [
+            p for p in [*self.patients, *self.household] if self.text(p) not in _ME | {"myself"}
+        ]
         self.writing = scan_every_start(g.writing, norm)
         self.questions = scan_every_start(g.questions, norm)
         self.questions_after = scan_every_start(g.questions_after, norm)
@@ -330,15 +340,42 @@ class Reading:
                 continue  # "my neighbour found me on the floor"
             if _overlaps(span, self.patients):
                 continue  # "our daughter found dad on the floor"
-            if any(
+            if span.first > other.last and any(
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
             ):
                 continue  # "my husband is talking to his brother who passed": the husband
             if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
                 continue  # "my mother in law who lives with us is slurring"
+            if _overlaps(other, self.household) and not self._owned_by_other(other):
+                # "a mi suegra se le fue el mundo": the household, so the patient; but "mi
+                # suegra dice que a su hermana ..." is about the sister.
+                later = (o for o in self.others if other.last <= o.first < span.first)
+                sister = next((o for o in later if not _overlaps(o, self.household)), None)
+                if sister is not None:
+                    return self.text(sister)
+                continue
             return self.text(other)
-        return ""
+        return self._story_of(span)
+
+    def _owned_by_other(self, other: Span) -> bool:
+        """'my neighbor's mother in law': a relative of someone else."""
+        return any(o is not other and o.first < other.first < o.last for o in self.others) or any(
+            o.last <= other.first and other.first - o.last <= 1 for o in self.others
+        )
+
+    def _story_of(self, span: Span) -> str:
+        """The person a story is about, carried on by pronouns ("... they took him in"), or ''."""
+        before = [o for o in self.others if o.last <= span.first]
+        other = max(before, key=lambda o: o.last) if before else None
+        if other is None or _overlaps(other, self.household):
+            return ""
+        if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
+            return ""
+        between = self.ctx.tokens[other.last : span.last]
+        if any(t in _ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
+            return ""  # the patient speaks of themselves again, or nothing points back
+        return self.text(other)
 
     def about_writing(self, span: Span) -> str:
         """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""

@@ -146,4 +146,9 @@ def read_findings(ctx: Context, reading: Reading) -> list[Finding]:
             composed=True,
             speech=composed.speech,
         )
+    if reading.family:
+        # A relative's red flag is read as the patient's, and a person confirms who it is.
+        for finding in findings:
+            if finding.state == "affirmed":
+                finding.review = True
     return findings

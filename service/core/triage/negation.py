@@ -34,7 +34,11 @@ _HABIT = frozenset(
 )
 _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
+    # "y vive ahí hace 40 años": how long someone has lived or been married somewhere
+    | {"lived", "lives", "living", "married", "vive", "viven", "vivimos", "casados"}
 )
+# Words before a pet or object that make it the object of a verb, not the subject.
+_OBJECT_OF = frozenset({"at", "to", "with", "into", "toward", "towards", "con", "hacia"})
 CONTRASTS = frozenset(
     {
         "but",
@@ -376,5 +380,7 @@ class Context:
             o.last <= span.first
             and span.first - o.last <= 4
             and self.same_clause(o.first, span.first)
+            # "staring at the tv remote like she has never seen one": the remote is no subject
+            and not (o.first > 0 and self.tokens[o.first - 1] in _OBJECT_OF)
             for o in self.other_subjects
         )

@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     url = config.get_main_option("sqlalchemy.url") or ""
-    engine = make_engine(url)
+    engine = make_engine(url, statement_timeout_ms=None)  # a migration may take long
     with engine.connect() as connection:
         # Batch mode lets later ALTERs work on SQLite, which cannot alter columns in place.
         context.configure(
