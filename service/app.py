@@ -18,8 +18,8 @@ from service.api import api
 from service.core.triage import classify
 from service.dashboard import dashboard
 from service.guards import install_guards
-from service.http_errors import http_error_response
 from service.health import checks
+from service.http_errors import http_error_response
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
