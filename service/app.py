@@ -23,7 +23,7 @@ from service.http_errors import http_error_response
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
-from service.webhooks import alert_hooks, twilio_hooks
+from service.webhooks import alert_hooks, twilio_hooks, voice_hooks
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     install_guards(app)
     app.register_blueprint(api)
     app.register_blueprint(twilio_hooks)
+    app.register_blueprint(voice_hooks)
     app.register_blueprint(alert_hooks)
     app.register_blueprint(dashboard)
 

@@ -30,7 +30,7 @@ from service.app import create_app
 from service.db import Base, upgrade
 from service.embedded_redis import ensure_embedded_redis
 from service.runtime import Runtime
-from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import FakeTwilio, WebhookAnswer
 from workers.context import install
 from workers.main import make_worker
 
@@ -294,3 +294,16 @@ def sms_poster(client: FlaskClient, sign: Callable[[str, dict[str, str]], dict[s
 def text_in(client: FlaskClient, sign: Callable[[str, dict[str, str]], dict[str, str]]) -> Any:
     """Post a signed inbound SMS to the webhook, as Twilio would."""
     return sms_poster(client, sign)
+
+
+@pytest.fixture
+def calls_reach_app(fake_twilio: FakeTwilio, client: FlaskClient) -> FakeTwilio:
+    """The fake Twilio, posting its call webhooks (Url, Gather, status) to the test app."""
+
+    def post(url: str, params: dict[str, str], headers: dict[str, str]) -> WebhookAnswer:
+        assert url.startswith(PUBLIC_BASE_URL), url
+        answer = client.post(url[len(PUBLIC_BASE_URL) :], data=params, headers=headers)
+        return WebhookAnswer(answer.status_code, answer.get_data(as_text=True))
+
+    fake_twilio.poster = post
+    return fake_twilio

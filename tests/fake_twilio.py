@@ -7,6 +7,8 @@ import secrets
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -28,6 +30,16 @@ DEFAULT_MESSAGES = {
     21614: "'To' number is not a valid mobile number",
 }
 Endpoint = Literal["messages", "calls"]
+# One answer at a <Gather>: None (silence), keypad digits, or (speech, confidence).
+CallInput = str | tuple[str, float] | None
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What our webhook answered the fake: HTTP status and body."""
+
+    status: int
+    text: str
 
 
 def twilio_error(status: int, code: int | None = None, message: str | None = None) -> Response:
@@ -104,6 +116,8 @@ class FakeTwilio:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.app = self._build_app()
+        # Posts webhooks instead of HTTP (an in-process app's test client), when set.
+        self.poster: Callable[[str, dict[str, str], dict[str, str]], WebhookAnswer] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> FakeTwilio:
@@ -161,6 +175,7 @@ class FakeTwilio:
             self.requests.clear()
             self._created.clear()
             self._failures.clear()
+        self.poster = None
 
     def fail_next(
         self,
@@ -203,6 +218,108 @@ class FakeTwilio:
             url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
         )
         return answer.status_code
+
+    def run_call(
+        self,
+        sid: str,
+        outcome: str = "completed",
+        *,
+        answered_by: str = "human",
+        inputs: tuple[CallInput, ...] = (),
+    ) -> list[str]:
+        """Play a created call as Twilio does, posting signed requests; return its TwiML.
+
+        Progress events go to the StatusCallback for each event the call asked for
+        (``initiated``, ``ringing``, ``answered``); the final status (``completed``,
+        ``busy``, ``no-answer``, ``failed``) is always sent. A ``completed`` call fetches
+        its ``Url`` when answered, with ``AnsweredBy`` when ``MachineDetection`` was asked
+        for (synchronous AMD), then follows each ``<Gather>``: an input of None is
+        silence (the verbs after the Gather run, e.g. its ``<Redirect>``), a string is
+        keypad ``Digits``, and a ``(text, confidence)`` pair is ``SpeechResult``.
+        """
+        with self._lock:
+            form = dict(self._created[sid]["form"])
+        events = form.get("StatusCallbackEvent") or []
+        events = [events] if isinstance(events, str) else list(events)
+        for event, status in (("initiated", "initiated"), ("ringing", "ringing")):
+            if event in events:
+                self._call_status(sid, form, status)
+        if outcome != "completed":
+            self._call_status(sid, form, outcome, final=True)
+            return []
+        amd = {"AnsweredBy": answered_by} if form.get("MachineDetection") else {}
+        if "answered" in events:
+            self._call_status(sid, form, "in-progress", extra=amd)
+        documents: list[str] = []
+        pending = list(inputs)
+        url: str | None = form.get("Url")
+        params = {**self._call_params(sid, form, "in-progress"), **amd}
+        while url and len(documents) < 20:
+            document = self._post_signed(url, params).text
+            assert document.lstrip().startswith("<"), document
+            documents.append(document)
+            url, params = self._next_step(sid, form, document, pending)
+        self._call_status(sid, form, "completed", extra=amd | {"CallDuration": "30"}, final=True)
+        with self._lock:
+            self._created[sid]["resource"]["answered_by"] = answered_by if amd else None
+        return documents
+
+    def _next_step(
+        self, sid: str, form: dict[str, Any], document: str, pending: list[CallInput]
+    ) -> tuple[str | None, dict[str, str]]:
+        """Where the call goes after ``document``: a Gather's action, a Redirect, or nowhere."""
+        root = ET.fromstring(document)
+        base = self._call_params(sid, form, "in-progress")
+        gather = root.find("Gather")
+        if gather is not None:
+            given = pending.pop(0) if pending else None
+            if given is not None:
+                if isinstance(given, str):
+                    return gather.get("action"), base | {"Digits": given}
+                said, confidence = given
+                speech = {"SpeechResult": said, "Confidence": str(confidence)}
+                return gather.get("action"), base | speech
+        redirect = root.find("Redirect")
+        if redirect is not None and redirect.text:
+            return redirect.text.strip(), base
+        return None, base
+
+    def _call_params(self, sid: str, form: dict[str, Any], status: str) -> dict[str, str]:
+        return {
+            "CallSid": sid,
+            "AccountSid": self.account_sid,
+            "From": form.get("From", ""),
+            "To": form.get("To", ""),
+            "CallStatus": status,
+            "Direction": "outbound-api",
+            "ApiVersion": "2010-04-01",
+        }
+
+    def _call_status(
+        self,
+        sid: str,
+        form: dict[str, Any],
+        status: str,
+        *,
+        extra: dict[str, str] | None = None,
+        final: bool = False,
+    ) -> None:
+        with self._lock:
+            self._created[sid]["resource"]["status"] = status
+        url = form.get("StatusCallback")
+        if url:
+            params = self._call_params(sid, form, status) | (extra or {})
+            if final:
+                params["CallbackSource"] = "call-progress-events"
+            self._post_signed(url, params)
+
+    def _post_signed(self, url: str, params: dict[str, str]) -> WebhookAnswer:
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        headers = {"X-Twilio-Signature": signature}
+        if self.poster is not None:
+            return self.poster(url, params, headers)
+        answer = requests.post(url, data=params, headers=headers, timeout=15)
+        return WebhookAnswer(answer.status_code, answer.text)
 
     # -- the API ----------------------------------------------------------------------------
     def _build_app(self) -> Flask:
@@ -262,6 +379,18 @@ class FakeTwilio:
         def fake_fail() -> Response:
             self.fail_next(**(request.get_json(force=True) or {}))
             return jsonify({"ok": True})
+
+        @app.post("/_fake/calls/<sid>/run")
+        def fake_run_call(sid: str) -> Response:
+            options = request.get_json(force=True) or {}
+            given = [tuple(i) if isinstance(i, list) else i for i in options.get("inputs", [])]
+            documents = self.run_call(
+                sid,
+                options.get("outcome", "completed"),
+                answered_by=options.get("answered_by", "human"),
+                inputs=tuple(given),
+            )
+            return jsonify({"twiml": documents})
 
         @app.post("/_fake/reset")
         def fake_reset() -> Response:

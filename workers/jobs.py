@@ -233,7 +233,14 @@ def replay_spool() -> int:
                 channel=record.get("channel", "sms"),
             )
             try:
-                outcome = receive_reply(db, runtime.settings, reply, now=utcnow(), answered=False)
+                outcome = receive_reply(
+                    db,
+                    runtime.settings,
+                    reply,
+                    now=utcnow(),
+                    answered=False,
+                    patient_id=record.get("patient_id"),
+                )
             except (OperationalError, InterfaceError):
                 raise
             except SQLAlchemyError as exc:

@@ -69,6 +69,12 @@ def openapi_document() -> dict[str, Any]:
                     "example": "America/Chicago",
                 },
                 "language": {"type": "string", "enum": ["en", "es"], "default": "en"},
+                "channel": {
+                    "type": "string",
+                    "enum": ["sms", "voice"],
+                    "default": "sms",
+                    "description": "How check-ins and follow-ups reach the patient",
+                },
             },
         },
         "Patient": {
@@ -79,6 +85,12 @@ def openapi_document() -> dict[str, Any]:
                 "name": {"type": ["string", "null"]},
                 "timezone": {"type": "string"},
                 "language": {"type": "string", "enum": ["en", "es"]},
+                "channel": {"type": "string", "enum": ["sms", "voice"]},
+                "landline": {
+                    "type": "boolean",
+                    "description": "The number cannot take texts (Twilio 21614, or its type): "
+                    "an unanswered check-in call gets no SMS fallback",
+                },
                 "status": {
                     "type": "string",
                     "enum": ["active", "paused", "opted_out", "resolved", "archived"],
@@ -102,7 +114,11 @@ def openapi_document() -> dict[str, Any]:
                     "description": "ISO 8601; without an offset, the patient's local time; "
                     "default now",
                 },
-                "channel": {"type": "string", "enum": ["sms", "voice"], "default": "sms"},
+                "channel": {
+                    "type": "string",
+                    "enum": ["sms", "voice"],
+                    "description": "Default: the patient's channel",
+                },
             },
         },
         "Checkin": {
@@ -134,6 +150,11 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "reasons": {"type": "array", "items": {"type": "string"}},
                 "needs_review": {"type": "boolean"},
+                "outcome": {
+                    "type": "string",
+                    "enum": ["answered", "machine", "no_input", "opted_out"],
+                    "description": "Outbound check-in calls only: how the call ended for us",
+                },
             },
         },
         "Escalation": {

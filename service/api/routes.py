@@ -49,6 +49,8 @@ def patient_json(db: Session, patient: Patient) -> dict[str, Any]:
         "name": patient.name,
         "timezone": patient.timezone,
         "language": patient.language,
+        "channel": patient.channel,
+        "landline": patient.landline,
         "status": patient.status,
         "status_reason": patient.status_reason,
         "next_checkin_at": iso(next_checkin_at(db, patient.id)),
@@ -80,6 +82,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "status": message.status,
         "created_at": iso(message.created_at),
     }
+    if message.outcome is not None:
+        item["outcome"] = message.outcome  # a call's end: machine, no_input, answered...
     if message.direction == "inbound":
         item["category"] = message.category
         item["reasons"] = message.reasons or []
@@ -161,16 +165,24 @@ def openapi() -> Response:
 def create_patient() -> tuple[Response, int]:
     """Register a patient."""
     form = Form(body())
-    form.reject_unknown({"phone", "name", "timezone", "language"})
+    form.reject_unknown({"phone", "name", "timezone", "language", "channel"})
     phone = form.phone("phone", clinic().country)
     name = form.string("name", required=False)
     timezone = form.timezone("timezone", default=clinic().timezone)
     language = form.choice("language", LANGUAGES, default="en")
+    channel = form.choice("channel", CHANNELS, default="sms")
     form.check()
-    assert phone and timezone and language
+    assert phone and timezone and language and channel
     db = session()
     patient = register_patient(
-        db, clinic(), phone=phone, name=name, timezone=timezone, language=language, actor=actor()
+        db,
+        clinic(),
+        phone=phone,
+        name=name,
+        timezone=timezone,
+        language=language,
+        actor=actor(),
+        channel=channel,
     )
     db.commit()
     return jsonify(patient_json(db, patient)), 201
@@ -185,14 +197,14 @@ def show_patient(patient_id: int) -> Response:
 
 @api.post("/patients/<int:patient_id>/checkins")
 def create_checkin(patient_id: int) -> tuple[Response, int]:
-    """Schedule a check-in (now by default, by SMS by default)."""
+    """Schedule a check-in (now by default, by the patient's channel by default)."""
     db = session()
     patient = get_patient(db, clinic(), patient_id)
     data = body()
     form = Form({} if data is None and not request.get_data() else data)
     form.reject_unknown({"at", "channel"})
     at = form.instant("at", local_zone=patient.timezone)
-    channel = form.choice("channel", CHANNELS, default="sms")
+    channel = form.choice("channel", CHANNELS, default=patient.channel)
     form.check()
     assert channel
     checkin = schedule_and_enqueue(runtime(), db, patient, at=at, channel=channel, actor=actor())

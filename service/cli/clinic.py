@@ -98,7 +98,8 @@ def clinic_policy(clinic_id: int, settings: tuple[str, ...]) -> None:
     Keys: emergency_followup_hours, worse_followup_hours, same_followup_hours,
     better_followup_hours, no_reply_reminder_hours, same_in_a_row_to_escalate,
     better_in_a_row_to_resolve; paging: repage_after_seconds, page_rounds,
-    working_hours_start, working_hours_end.
+    working_hours_start, working_hours_end; calls: call_retries, call_retry_minutes
+    (decimals allowed).
     """
     config = Settings.from_env()
     upgrade(config.database_url, lock_dir=config.instance_path)

@@ -37,6 +37,7 @@ def _show(session: Session, patient: Patient) -> str:
             "name": patient.name,
             "timezone": patient.timezone,
             "language": patient.language,
+            "channel": patient.channel,
             "status": patient.status,
             "next_checkin_at": due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None,
         }
@@ -54,8 +55,20 @@ def patient_group() -> None:
 @click.option("--name", default=None)
 @click.option("--timezone", default=None, help="IANA zone; default the clinic's.")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    default="sms",
+    show_default=True,
+    help="How check-ins reach the patient.",
+)
 def patient_add(
-    clinic_id: int, phone: str, name: str | None, timezone: str | None, language: str
+    clinic_id: int,
+    phone: str,
+    name: str | None,
+    timezone: str | None,
+    language: str,
+    channel: str,
 ) -> None:
     """Register a patient; prints it as JSON."""
     with _runtime() as runtime, runtime.sessions() as session:
@@ -76,6 +89,7 @@ def patient_add(
                 timezone=zone,
                 language=language,
                 actor="cli",
+                channel=channel,
             )
         except Conflict as exc:
             raise click.ClickException(str(exc)) from None
@@ -86,8 +100,10 @@ def patient_add(
 @patient_group.command("checkin")
 @click.argument("patient_id", type=int)
 @click.option("--at", default=None, help="ISO 8601; without an offset, the patient's time.")
-@click.option("--channel", type=click.Choice(CHANNELS), default="sms", show_default=True)
-def patient_checkin(patient_id: int, at: str | None, channel: str) -> None:
+@click.option(
+    "--channel", type=click.Choice(CHANNELS), default=None, help="Default: the patient's."
+)
+def patient_checkin(patient_id: int, at: str | None, channel: str | None) -> None:
     """Schedule a check-in (now by default; quiet hours apply); prints the patient."""
     with _runtime() as runtime, runtime.sessions() as session:
         patient = session.get(Patient, patient_id)
@@ -98,7 +114,9 @@ def patient_checkin(patient_id: int, at: str | None, channel: str) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--at") from None
         try:
-            schedule_and_enqueue(runtime, session, patient, at=when, channel=channel, actor="cli")
+            schedule_and_enqueue(
+                runtime, session, patient, at=when, channel=channel or patient.channel, actor="cli"
+            )
         except Conflict as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(_show(session, patient))

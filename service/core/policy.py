@@ -82,6 +82,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from service.core.calls import CALL_KEYS, DEFAULT_CALLS, CallNumbers
+
 
 class Status(StrEnum):
     """Status of a patient's follow-up episode, as the clinic API shows it."""
@@ -145,6 +147,8 @@ class PolicyNumbers:
     no_reply_reminder: timedelta | None = timedelta(hours=4)
     # This many check-ins in a row without a reply open an `unreachable` escalation.
     unanswered_checkins_escalate: int = 2
+    # Retries of an unanswered check-in call (service.core.calls).
+    calls: CallNumbers = DEFAULT_CALLS
 
     def __post_init__(self) -> None:
         """Reject intervals that are not positive and thresholds below one."""
@@ -164,11 +168,11 @@ class PolicyNumbers:
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> PolicyNumbers:
         """Build from stored clinic settings: hours as numbers, counts as ints, None = default."""
-        unknown = sorted(set(data) - set(_HOURS_KEYS) - set(_COUNT_KEYS))
+        unknown = sorted(set(data) - set(_HOURS_KEYS) - set(_COUNT_KEYS) - set(CALL_KEYS))
         if unknown:
             # A misspelt key would otherwise silently fall back to the default.
             raise ValueError(f"unknown policy setting(s): {', '.join(unknown)}")
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {"calls": CallNumbers.from_mapping(data)}
         for key, field_name in _HOURS_KEYS.items():
             value = data.get(key)
             if value is None:
@@ -200,7 +204,7 @@ class PolicyNumbers:
             out[key] = int(hours) if hours.is_integer() else hours
         for key in _COUNT_KEYS:
             out[key] = getattr(self, key)
-        return out
+        return out | self.calls.to_mapping()
 
 
 DEFAULT_NUMBERS = PolicyNumbers()

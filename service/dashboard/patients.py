@@ -34,7 +34,7 @@ from service.usecases.patients import get_patient, next_checkin_at, register_pat
 from service.usecases.queue import WAITING, reviewed_ids
 from service.usecases.timeline import LEVELS, chart, timeline
 
-PATIENT_FIELDS = ("phone", "name", "timezone", "language")
+PATIENT_FIELDS = ("phone", "name", "timezone", "language", "channel")
 CHECKIN_FIELDS = ("at", "channel")
 STATUSES = ("active", "paused", "opted_out", "resolved", "archived")
 PER_PAGE = 25
@@ -104,6 +104,7 @@ def patients_page(
         errors=by_field(errors),
         problem=problem,
         languages=LANGUAGES,
+        channels=CHANNELS,
     )
 
 
@@ -116,11 +117,12 @@ def create_patient() -> ResponseReturnValue:
     name = form.string("name", required=False)
     timezone = form.timezone("timezone", default=clinic().timezone)
     language = form.choice("language", LANGUAGES, default="en")
+    channel = form.choice("channel", CHANNELS, default="sms")
     try:
         form.check()
     except Invalid as exc:
         return patients_page(422, values, exc.errors)
-    assert phone and timezone and language
+    assert phone and timezone and language and channel
     db = session()
     try:
         patient = register_patient(
@@ -131,6 +133,7 @@ def create_patient() -> ResponseReturnValue:
             timezone=timezone,
             language=language,
             actor=actor(),
+            channel=channel,
         )
     except Conflict as exc:
         db.rollback()
@@ -195,7 +198,7 @@ def create_checkin(patient_id: int) -> ResponseReturnValue:
     values = {name: request.form.get(name, "") for name in CHECKIN_FIELDS}
     form = Form(submitted(CHECKIN_FIELDS))
     at = form.instant("at", local_zone=found.timezone)
-    channel = form.choice("channel", CHANNELS, default="sms")
+    channel = form.choice("channel", CHANNELS, default=found.channel)
     try:
         form.check()
     except Invalid as exc:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy import false as sa_false
@@ -98,6 +99,10 @@ class Patient(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(2), default="en")
+    # How check-ins reach the patient: "sms" or "voice" (a phone call).
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    # Set when Twilio (21614) or the number's type says the phone cannot take texts.
+    landline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(32), default=None)
     same_streak: Mapped[int] = mapped_column(Integer, default=0)
@@ -132,6 +137,11 @@ class CheckIn(Base):
     channel: Mapped[str] = mapped_column(String(8), default="sms")
     kind: Mapped[str] = mapped_column(String(16), default="checkin")
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Call tries: 1 for the first, n+1 for the retry of an unanswered call (retry_of).
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    retry_of: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id"), unique=True, default=None
+    )
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id"), unique=True, default=None
     )
@@ -184,6 +194,8 @@ class Message(Base):
     # False while an inbound emergency, already answered, waits for its policy to be applied.
     processed: Mapped[bool] = mapped_column(Boolean, default=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
+    # An outbound call's end as the service saw it: "machine", "no_input" or "answered".
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
     # One page per (escalation, phone, round, channel), whatever retries or races happen.
     page_key: Mapped[str | None] = mapped_column(String(48), unique=True, default=None)

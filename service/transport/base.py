@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -107,9 +108,27 @@ class Transport(Protocol):
         ...
 
     def place_call(
-        self, *, to: str, from_: str, twiml: str, status_callback: str | None = None
+        self,
+        *,
+        to: str,
+        from_: str,
+        twiml: str | None = None,
+        status_callback: str | None = None,
+        url: str | None = None,
+        machine_detection: str | None = None,
+        async_amd: bool | None = None,
+        async_amd_status_callback: str | None = None,
+        timeout: int | None = None,
+        status_callback_event: Sequence[str] | None = None,
     ) -> Sent:
-        """Place one outbound call that runs ``twiml``; raise TransportError when refused."""
+        """Place one outbound call; raise TransportError when it is refused.
+
+        The call runs the inline ``twiml``, or fetches ``url`` when it is answered (so the
+        script can depend on the state at that moment). ``machine_detection`` ("Enable" or
+        "DetectMessageEnd") and ``async_amd`` are Twilio's answering-machine detection,
+        ``timeout`` is how many seconds the phone rings, and ``status_callback_event`` lists
+        the progress events reported to ``status_callback`` (default: all of them).
+        """
         ...
 
     def find_sent(

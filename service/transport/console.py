@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,16 +35,28 @@ class ConsoleTransport:
         return self._record("sms", to=to, from_=from_, body=body, status_callback=status_callback)
 
     def place_call(
-        self, *, to: str, from_: str, twiml: str, status_callback: str | None = None
+        self,
+        *,
+        to: str,
+        from_: str,
+        twiml: str | None = None,
+        status_callback: str | None = None,
+        url: str | None = None,
+        machine_detection: str | None = None,
+        async_amd: bool | None = None,
+        async_amd_status_callback: str | None = None,
+        timeout: int | None = None,
+        status_callback_event: Sequence[str] | None = None,
     ) -> Sent:
-        """Record a call (its spoken text and TwiML) in the outbox and echo it."""
+        """Record a call (its spoken text and TwiML, or the Url it fetches) and echo it."""
         return self._record(
             "call",
             to=to,
             from_=from_,
-            body=spoken_text(twiml),
+            body=spoken_text(twiml) if twiml is not None else f"(a call that fetches {url})",
             status_callback=status_callback,
             twiml=twiml,
+            url=url,
         )
 
     def find_sent(
@@ -71,6 +84,7 @@ class ConsoleTransport:
         body: str,
         status_callback: str | None,
         twiml: str | None = None,
+        url: str | None = None,
     ) -> Sent:
         sid = "CONSOLE" + uuid.uuid4().hex
         record: dict[str, Any] = {
@@ -85,6 +99,8 @@ class ConsoleTransport:
         if twiml is not None:
             # Kept so a simulator can follow <Gather> prompts, not only the spoken text.
             record["twiml"] = twiml
+        if url is not None:
+            record["url"] = url
         _append_line(self.outbox, json.dumps(record, ensure_ascii=False) + "\n")
         if self.echo is not None:
             # A development console: showing the text is its whole purpose.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -90,17 +91,37 @@ class TwilioRestTransport:
         return Sent(sid=str(message.sid), status=str(message.status or "queued"))
 
     def place_call(
-        self, *, to: str, from_: str, twiml: str, status_callback: str | None = None
+        self,
+        *,
+        to: str,
+        from_: str,
+        twiml: str | None = None,
+        status_callback: str | None = None,
+        url: str | None = None,
+        machine_detection: str | None = None,
+        async_amd: bool | None = None,
+        async_amd_status_callback: str | None = None,
+        timeout: int | None = None,
+        status_callback_event: Sequence[str] | None = None,
     ) -> Sent:
-        """Create a Call resource running ``twiml``; raise TransportError when refused."""
-        kwargs: dict[str, Any] = {"to": to, "from_": from_, "twiml": twiml}
+        """Create a Call resource running ``twiml`` or fetching ``url``; raise TransportError."""
+        given: dict[str, Any] = {
+            "twiml": twiml,
+            "url": url,
+            "status_callback": status_callback,
+            "machine_detection": machine_detection,
+            "async_amd": None if async_amd is None else str(async_amd).lower(),
+            "async_amd_status_callback": async_amd_status_callback,
+            "timeout": timeout,
+        }
+        kwargs = {"to": to, "from_": from_} | {k: v for k, v in given.items() if v is not None}
         if status_callback is not None:
-            kwargs["status_callback"] = status_callback
-            kwargs["status_callback_event"] = CALL_STATUS_EVENTS
+            events = CALL_STATUS_EVENTS if status_callback_event is None else status_callback_event
+            kwargs["status_callback_event"] = list(events)
         try:
             call = self._client.calls.create(**kwargs)
         except (TwilioException, requests.exceptions.RequestException) as exc:
-            raise _transport_error(exc, secrets=(to, from_, twiml)) from None
+            raise _transport_error(exc, secrets=(to, from_, twiml or "")) from None
         return Sent(sid=str(call.sid), status=str(call.status or "queued"))
 
     def find_sent(

@@ -18,10 +18,11 @@ from config import Settings
 from service.core.texts import text
 from service.db import CheckIn, Clinic, Message, Patient
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
-from service.twiml import voice_alert, voice_checkin, voice_say
+from service.twiml import voice_alert, voice_say
 from service.usecases import paging
 from service.usecases.audit import record
 from service.usecases.patients import cancel_pending_checkins
+from service.usecases.voice_calls import call_ended, checkin_call_plan
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ PROGRESS = {
 TERMINAL = 9
 # A stale check-in should expire at Twilio rather than arrive hours late (seconds).
 CHECKIN_VALIDITY = 4 * 3600
+# Twilio's "not a mobile number" (on send) and "landline or unreachable carrier" (delivery).
+LANDLINE_CODES = frozenset({21614, 30006})
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,6 @@ class SendResult:
 def status_callback_url(settings: Settings) -> str:
     """Where Twilio reports message and call statuses."""
     return f"{settings.public_base_url}/twilio/status"
-
-
-def gather_url(settings: Settings, patient_id: int) -> str:
-    """Where a check-in call posts the key pressed or the words spoken."""
-    return f"{settings.public_base_url}/twilio/voice/gather?patient={patient_id}"
 
 
 def alert_call(settings: Settings, message: Message, language: str) -> str:
@@ -153,17 +151,23 @@ def _send(
             status_callback=callback,
             validity_period=CHECKIN_VALIDITY if message.purpose == "checkin" else None,
         )
-    if message.purpose == "alert" and message.escalation_id is not None:
-        twiml = alert_call(settings, message, language)
-    elif message.purpose == "alert" or patient is None:
-        twiml = voice_say(message.body, "en", repeat=2)
-    else:
-        no_input = text("voice.no_input", patient.language, emergency=settings.emergency_number)
-        twiml = voice_checkin(
-            message.body, no_input, gather_url(settings, patient.id), patient.language
+    if message.purpose == "alert" or patient is None:
+        if message.purpose == "alert" and message.escalation_id is not None:
+            twiml = alert_call(settings, message, language)
+        else:
+            twiml = voice_say(message.body, "en", repeat=2)
+        return transport.place_call(
+            to=message.to_number, from_=message.from_number, twiml=twiml, status_callback=callback
         )
+    plan = checkin_call_plan(settings, message.id)
     return transport.place_call(
-        to=message.to_number, from_=message.from_number, twiml=twiml, status_callback=callback
+        to=message.to_number,
+        from_=message.from_number,
+        status_callback=callback,
+        url=plan.url,
+        machine_detection=plan.machine_detection,
+        timeout=plan.timeout,
+        status_callback_event=plan.status_callback_event,
     )
 
 
@@ -191,18 +195,39 @@ def _failed(
     message.status = "failed"
     paging.page_failed(session, message, now=now)
     if patient is not None:
-        mark_number_problem(session, patient, exc.kind, now=now)
+        mark_number_problem(session, patient, exc.kind, now=now, code=exc.code)
     session.commit()
     log.error("message=%s failed for good: %s", message.id, exc)
     return SendResult("failed", exc.kind)
 
 
 def mark_number_problem(
-    session: Session, patient: Patient, kind: FailureKind | None, *, now: datetime
+    session: Session,
+    patient: Patient,
+    kind: FailureKind | None,
+    *,
+    now: datetime,
+    code: int | None = None,
 ) -> None:
-    """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad."""
+    """Opt out a patient whom the carrier says unsubscribed; pause one whose number is bad.
+
+    A number that cannot take texts (21614, 30006) is marked as a landline: a patient
+    followed by phone calls keeps them (only the SMS fallback is skipped).
+    """
     if patient.status == "archived":
         return  # archived is final: nothing is sent, nothing to change
+    if code in LANDLINE_CODES and not patient.landline:
+        patient.landline = True
+        record(
+            session,
+            clinic_id=patient.clinic_id,
+            actor="system:twilio",
+            action="patient.landline",
+            subject=f"patient:{patient.id}",
+            detail={"error_code": code},
+        )
+    if code in LANDLINE_CODES and patient.channel == "voice":
+        return
     if kind is FailureKind.OPTED_OUT and patient.status != "opted_out":
         patient.status = "opted_out"
         patient.status_reason = "carrier_opt_out"
@@ -241,7 +266,10 @@ def record_status(
         message.error_code = error_code
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if patient is not None:
-            mark_number_problem(session, patient, classify_error_code(error_code, None), now=now)
+            kind = classify_error_code(error_code, None)
+            mark_number_problem(session, patient, kind, now=now, code=error_code)
+    if new >= TERMINAL:
+        call_ended(session, message, status, now=now)
     session.commit()
     return True
 

@@ -18,7 +18,7 @@ from service.core.policy import (
     Status,
     next_step,
 )
-from service.core.texts import text
+from service.core.texts import keys, text
 from service.db import Clinic, Escalation, Message, Patient
 from service.usecases import paging
 from service.usecases.audit import record
@@ -59,11 +59,22 @@ def sender_number(clinic: Clinic | None, settings: Settings) -> str:
 
 
 def render_answer(
-    key: str | None, language: str, clinic_name: str, settings: Settings, emergency_line: bool
+    key: str | None,
+    language: str,
+    clinic_name: str,
+    settings: Settings,
+    emergency_line: bool,
+    channel: str = "sms",
 ) -> str | None:
-    """The text of a decision's answer, with the emergency line added when asked for."""
+    """The text of a decision's answer, with the emergency line added when asked for.
+
+    On a call the answer is the spoken version ("we will call you again"), when the
+    catalogue has one.
+    """
     if key is None:
         return None
+    if channel == "voice" and f"voice.{key}" in keys(language):
+        key = f"voice.{key}"
     line = text("emergency_line", language, emergency=settings.emergency_number)
     body = text(
         key,
@@ -72,7 +83,7 @@ def render_answer(
         emergency=settings.emergency_number,
         emergency_line=line,
     )
-    if emergency_line and line not in body and key not in {"answer.emergency"}:
+    if emergency_line and line not in body and not key.endswith("answer.emergency"):
         body = f"{body} {line}"
     return body
 
@@ -96,12 +107,15 @@ def apply_decision(
     patient.menu_repeated = state.menu_repeated
     if state.status is not Status.PAUSED:
         patient.status_reason = None
+    channel = inbound.channel if inbound is not None else "sms"
     if decision.next_checkin_in is not None:
         cancel_pending_checkins(session, patient.id)
         add_checkin(
             session,
             patient,
             due=now + decision.next_checkin_in,
+            # A follow-up stays on the phone call the patient answered, else their channel.
+            channel="voice" if channel == "voice" else patient.channel,
             kind=decision.checkin_kind or "checkin",
         )
     elif not decision.keep_pending_checkin:
@@ -123,7 +137,7 @@ def apply_decision(
                 session, settings, patient, decision, inbound, now
             )
     answer = render_answer(
-        decision.answer, language, clinic.name, settings, decision.emergency_line
+        decision.answer, language, clinic.name, settings, decision.emergency_line, channel
     )
     return Applied(answer=answer, alert_message_ids=tuple(alerts), escalation_id=escalation_id)
 

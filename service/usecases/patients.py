@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ def register_patient(
     timezone: str,
     language: str,
     actor: str,
+    channel: str = "sms",
 ) -> Patient:
     """Register a patient; a phone already used in this clinic is a Conflict."""
     taken = session.scalar(
@@ -31,7 +33,13 @@ def register_patient(
     if taken is not None:
         raise Conflict("a patient with this phone already exists in this clinic")
     patient = Patient(
-        clinic_id=clinic.id, phone=phone, name=name, timezone=timezone, language=language
+        clinic_id=clinic.id,
+        phone=phone,
+        name=name,
+        timezone=timezone,
+        language=language,
+        channel=channel,
+        landline=is_landline(phone),
     )
     try:
         # A savepoint: two registrations racing on one phone end in a 409, not a 500.
@@ -47,6 +55,15 @@ def register_patient(
         subject=f"patient:{patient.id}",
     )
     return patient
+
+
+def is_landline(e164: str) -> bool:
+    """True when the number's plan says fixed line (US numbers say "fixed line or mobile")."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def get_patient(session: Session, clinic: Clinic, patient_id: int) -> Patient:

@@ -33,7 +33,8 @@ def after_sent(session: Session, patient: Patient, checkin: CheckIn, now: dateti
 
 
 def unanswered(session: Session, patient_id: int) -> int:
-    """Check-ins sent to the patient since their last reply."""
+    """Check-ins sent to the patient since their last reply (a call's retries and its SMS
+    fallback are tries of one check-in, counted once)."""
     last_reply = session.scalar(
         select(func.max(Message.created_at)).where(
             Message.patient_id == patient_id, Message.direction == "inbound"
@@ -43,7 +44,11 @@ def unanswered(session: Session, patient_id: int) -> int:
         select(func.count())
         .select_from(CheckIn)
         .join(Message, Message.id == CheckIn.message_id)
-        .where(CheckIn.patient_id == patient_id, CheckIn.status == "sent")
+        .where(
+            CheckIn.patient_id == patient_id,
+            CheckIn.status == "sent",
+            CheckIn.retry_of.is_(None),
+        )
     )
     if last_reply is not None:
         query = query.where(Message.created_at > last_reply)

@@ -31,7 +31,6 @@ from service.usecases.inbound import (
     process_reply,
     receive_reply,
 )
-from service.usecases.voice import answer_call, gather_answer
 
 log = logging.getLogger(__name__)
 
@@ -173,57 +172,6 @@ def spooled_answer(reply: InboundReply, language: str, is_emergency: bool) -> st
         return emergency_answer(settings, language)
     line = text("emergency_line", language, emergency=settings.emergency_number)
     return text("answer.received", language, emergency_line=line)
-
-
-@twilio_hooks.post("/voice")
-def voice() -> Response:
-    """A call's script: the check-in question for patients, the alert for the on-call phone."""
-    settings = runtime().settings
-    try:
-        document = answer_call(
-            session(),
-            settings,
-            call_sid=field("CallSid"),
-            from_number=field("From", 32),
-            to_number=field("To", 32),
-            direction=field("Direction"),
-        )
-    except SQLAlchemyError as exc:
-        log.error("database unavailable for a voice call: %s", type(exc).__name__)
-        session().rollback()
-        document = voice_say(
-            text("voice.unknown_caller", "en", emergency=settings.emergency_number)
-        )
-    return xml(document)
-
-
-@twilio_hooks.post("/voice/gather")
-def voice_gather() -> Response:
-    """The key pressed or the words spoken after the check-in question."""
-    settings = runtime().settings
-    said = CONTROL.sub("", request.form.get("Digits") or request.form.get("SpeechResult") or "")
-    look = first_look(said[:MAX_TEXT])
-    patient = request.args.get("patient", "")
-    try:
-        document, alerts = gather_answer(
-            session(),
-            settings,
-            call_sid=field("CallSid"),
-            from_number=field("From", 32),
-            to_number=field("To", 32),
-            said=said[:MAX_TEXT],
-            patient_id=int(patient) if patient.isdigit() else None,
-            now=utcnow(),
-        )
-    except SQLAlchemyError as exc:
-        log.error("database unavailable for a voice answer: %s", type(exc).__name__)
-        session().rollback()
-        key = "answer.emergency_stranger" if look.category == "emergency" else "voice.no_input"
-        document = voice_say(text(key, look.language, emergency=settings.emergency_number))
-        return xml(document)
-    for message_id in alerts:
-        enqueue_message(runtime(), message_id, urgent=True)
-    return xml(document)
 
 
 @twilio_hooks.post("/status")

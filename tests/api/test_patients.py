@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import daytime_zone
+
 
 def test_no_key_bad_key_and_wrong_scheme_answer_401(client: Any, clinic: Any) -> None:
     assert client.get("/api/v1/escalations").status_code == 401
@@ -205,3 +207,40 @@ def test_test_range_numbers_are_accepted(client: Any, clinic: Any) -> None:
         "/api/v1/patients", json={"phone": "+15555550100"}, headers=clinic.headers
     )
     assert response.status_code == 201
+
+
+def test_a_patients_channel_is_kept_and_check_ins_follow_it(client: Any, clinic: Any) -> None:
+    payload = {"phone": "+12025550188", "timezone": daytime_zone(5), "channel": "voice"}
+    created = client.post("/api/v1/patients", json=payload, headers=clinic.headers).get_json()
+    assert (created["channel"], created["landline"]) == ("voice", False)
+    shown = client.get(f"/api/v1/patients/{created['id']}", headers=clinic.headers).get_json()
+    assert shown["channel"] == "voice"
+    by_default = client.post(
+        f"/api/v1/patients/{created['id']}/checkins", json={}, headers=clinic.headers
+    ).get_json()
+    assert by_default["channel"] == "voice"
+    given = client.post(
+        f"/api/v1/patients/{created['id']}/checkins",
+        json={"channel": "sms"},
+        headers=clinic.headers,
+    ).get_json()
+    assert given["channel"] == "sms"
+    plain = {"phone": "+12025550189", "timezone": daytime_zone(5)}
+    assert (
+        client.post("/api/v1/patients", json=plain, headers=clinic.headers).get_json()["channel"]
+        == "sms"
+    )
+
+
+def test_a_bad_channel_is_422(client: Any, clinic: Any) -> None:
+    payload = {"phone": "+12025550188", "channel": "pigeon"}
+    response = client.post("/api/v1/patients", json=payload, headers=clinic.headers)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["channel"]
+
+
+def test_a_fixed_line_number_is_marked_as_a_landline(client: Any, clinic: Any) -> None:
+    # A London fixed line: phonenumbers knows its type (US numbers are "fixed line or mobile").
+    payload = {"phone": "+442079460000", "timezone": daytime_zone(5), "channel": "voice"}
+    created = client.post("/api/v1/patients", json=payload, headers=clinic.headers).get_json()
+    assert created["landline"] is True

@@ -91,3 +91,44 @@ def test_a_clinic_changes_its_follow_up_numbers(
 
     at = datetime.fromisoformat(due["next_checkin_at"].replace("Z", "+00:00"))
     assert at - datetime.now(UTC) <= timedelta(hours=2)
+
+
+def test_a_voice_patient_from_the_cli_gets_calls(run: Any, clinic: Any, runtime: Any) -> None:
+    from sqlalchemy import select
+
+    from service.db import CheckIn
+
+    done = run(
+        "patient",
+        "add",
+        "--clinic",
+        str(clinic.id),
+        "--phone",
+        "+12025550124",
+        "--timezone",
+        daytime_zone(5),
+        "--channel",
+        "voice",
+    )
+    assert done.exit_code == 0, done.output
+    patient = json.loads(done.output)
+    assert patient["channel"] == "voice"
+    assert run("patient", "checkin", str(patient["id"])).exit_code == 0  # the patient's channel
+    with runtime.sessions() as session:
+        assert [c.channel for c in session.scalars(select(CheckIn))] == ["voice"]
+    refused = run(
+        "patient", "add", "--clinic", str(clinic.id), "--phone", "+12025550125", "--channel", "fax"
+    )
+    assert refused.exit_code == 2 and "--channel" in refused.output
+
+
+def test_a_clinic_changes_its_call_retries(run: Any, clinic: Any) -> None:
+    shown = json.loads(run("clinic", "policy", str(clinic.id)).output)
+    assert (shown["call_retries"], shown["call_retry_minutes"]) == (2, 15)
+    changed = run("clinic", "policy", str(clinic.id), "call_retries=1", "call_retry_minutes=2.5")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.output)["call_retry_minutes"] == 2.5
+    kept = json.loads(run("clinic", "policy", str(clinic.id), "worse_followup_hours=3").output)
+    assert (kept["call_retries"], kept["call_retry_minutes"]) == (1, 2.5)
+    bad = run("clinic", "policy", str(clinic.id), "call_retry_minutes=0")
+    assert bad.exit_code == 2 and "call_retry_minutes" in bad.output

@@ -478,6 +478,8 @@ def test_default_mapping() -> None:
         "better_in_a_row_to_resolve": 2,
         "no_reply_reminder_hours": 4,
         "unanswered_checkins_escalate": 2,
+        "call_retries": 2,
+        "call_retry_minutes": 15,
     }
 
 

@@ -135,3 +135,27 @@ def test_archive_from_the_patient_page(
     page = html(staff.get(f"/patients/{pid}"))
     assert "Archive Ana Diaz" not in page and 'id="schedule"' not in page
     assert staff.post(f"/patients/{pid}/resume").status_code == 409
+
+
+def test_staff_register_a_voice_patient_and_see_their_channel(
+    staff: Staff, runtime: Runtime
+) -> None:
+    from sqlalchemy import select
+
+    from service.db import CheckIn, Patient
+
+    form = {"phone": "+12025550177", "timezone": "Etc/GMT", "language": "es", "channel": "voice"}
+    created = staff.post("/patients", form)
+    assert created.status_code == 302
+    with runtime.sessions() as session:
+        found = session.scalars(select(Patient).where(Patient.phone == "+12025550177")).one()
+        assert found.channel == "voice"
+        patient_id = found.id
+    page = html(staff.get(f"/patients/{patient_id}"))
+    assert "<dt>Channel</dt><dd>Voice call</dd>" in page
+    assert '<option value="voice" selected>' in page  # check-ins default to the channel
+    staff.post(f"/patients/{patient_id}/checkins", {"at": "", "channel": ""})
+    with runtime.sessions() as session:
+        assert [c.channel for c in session.scalars(select(CheckIn))] == ["voice"]
+    bad = staff.post("/patients", {**form, "phone": "+12025550178", "channel": "pigeon"})
+    assert bad.status_code == 422

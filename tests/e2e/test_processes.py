@@ -3,6 +3,7 @@ database and the fake Twilio API, driven through the CLI, the API and signed web
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import redis
 import requests
+from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import daytime_zone, empty_tables
@@ -215,3 +217,70 @@ def _healthy(base: str) -> bool:
         return requests.get(f"{base}/healthz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_a_voice_patient_as_processes(service: Service, fake_twilio: FakeTwilio) -> None:
+    # The clinic retries unanswered calls after 1.2 s instead of 15 minutes, to keep this short.
+    out = service.checkin("clinic", "create", "Riverside Neurology", "--on-call-phone", ON_CALL)
+    clinic_id = out.splitlines()[0].split()[1]
+    key = out.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {key}"}
+    service.checkin("clinic", "policy", clinic_id, "call_retry_minutes=0.02")
+    added = service.checkin(
+        "patient",
+        "add",
+        "--clinic",
+        clinic_id,
+        "--phone",
+        PATIENT,
+        "--channel",
+        "voice",
+        "--timezone",
+        daytime_zone(5),
+    )
+    patient_id = json.loads(added)["id"]
+    wait_for(lambda: _healthy(service.base))
+
+    def calls() -> list[dict[str, Any]]:
+        return [c for c in fake_twilio.calls() if c["To"] == PATIENT]
+
+    # 1. The check-in is a call (the patient's channel), placed with our Url.
+    assert (
+        requests.post(
+            f"{service.base}/api/v1/patients/{patient_id}/checkins", headers=auth, timeout=10
+        ).status_code
+        == 201
+    )
+    (first,) = wait_for(calls, timeout=10)
+    assert first["Url"].startswith(f"{service.base}/twilio/voice?call=")
+    # 2. It is busy once.
+    fake_twilio.run_call(first["sid"], "busy")
+    # 3. The retry is answered by the patient, who presses 3.
+    second = wait_for(lambda: calls()[1:], timeout=15)[0]
+    documents = fake_twilio.run_call(second["sid"], inputs=("3",))
+    assert "call you again in a few hours" in documents[-1]
+    # 4. The worsening escalation appears.
+    escalations = requests.get(
+        f"{service.base}/api/v1/escalations?status=open", headers=auth, timeout=10
+    ).json()
+    assert [e["reason"] for e in escalations["items"]] == ["worsening"]
+    timeline = requests.get(
+        f"{service.base}/api/v1/patients/{patient_id}/messages", headers=auth, timeout=10
+    ).json()["items"]
+    assert [(m["direction"], m["channel"], m["status"]) for m in timeline] == [
+        ("outbound", "voice", "busy"),
+        ("outbound", "voice", "completed"),
+        ("inbound", "voice", "received"),
+        ("outbound", "voice", "sent"),  # what the call said back, kept for staff
+    ]
+    # 5. The next check-in is a call, in 4 hours; nothing else goes out meanwhile.
+    engine = create_engine(service.env["DATABASE_URL"])
+    with engine.connect() as connection:
+        pending = connection.execute(
+            text("SELECT channel, due_at FROM checkins WHERE status = 'scheduled'")
+        ).all()
+    engine.dispose()
+    assert [row.channel for row in pending] == ["voice"]
+    time.sleep(2.5)
+    assert len(calls()) == 2
+    assert [m for m in fake_twilio.messages() if m["To"] == PATIENT] == []

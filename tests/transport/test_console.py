@@ -60,6 +60,17 @@ def test_place_call_records_spoken_text_and_twiml(tmp_path: Path) -> None:
     assert echo.getvalue().startswith("[console call] to +15551234567: Hello from")
 
 
+def test_place_call_with_a_url_records_the_url(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.jsonl"
+    url = "https://clinic.test/twilio/voice?call=3"
+    ConsoleTransport(outbox, echo=None).place_call(
+        to=TO, from_=FROM, url=url, machine_detection="DetectMessageEnd", timeout=25
+    )
+    [record] = read_outbox(outbox)
+    assert record["url"] == url and "twiml" not in record
+    assert url in record["body"]
+
+
 def test_spoken_text_falls_back_to_the_twiml() -> None:
     assert spoken_text("<Response><Hangup/></Response>") == "<Response><Hangup/></Response>"
     assert spoken_text("not xml <") == "not xml <"

@@ -193,8 +193,119 @@ def test_runs_as_a_process_with_control_endpoints() -> None:
             calls = requests.get(f"{base}/_fake/calls", timeout=5).json()
             assert [c["sid"] for c in calls] == [call.sid]
             assert len(requests.get(f"{base}/_fake/requests", timeout=5).json()) == 3
+            played = requests.post(
+                f"{base}/_fake/calls/{call.sid}/run", json={"outcome": "busy"}, timeout=5
+            )
+            assert played.json() == {"twiml": []}
+            fetched = requests.get(
+                f"{base}/2010-04-01/Accounts/{sid}/Calls/{call.sid}.json",
+                auth=(sid, token),
+                timeout=5,
+            )
+            assert fetched.json()["status"] == "busy"
             assert requests.post(f"{base}/_fake/reset", timeout=5).ok
             assert requests.get(f"{base}/_fake/requests", timeout=5).json() == []
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_a_call_with_a_url_records_twilios_parameters(fake_twilio: FakeTwilio) -> None:
+    transport = TwilioRestTransport(
+        fake_twilio.account_sid, fake_twilio.auth_token, api_base=fake_twilio.base_url
+    )
+    sent = transport.place_call(
+        to=TO,
+        from_=FROM,
+        url="https://example.test/twilio/voice?call=7",
+        status_callback="https://example.test/twilio/status",
+        machine_detection="DetectMessageEnd",
+        async_amd=False,
+        timeout=25,
+        status_callback_event=("initiated", "completed"),
+    )
+    (form,) = fake_twilio.calls()
+    assert form["sid"] == sent.sid and "Twiml" not in form
+    assert form["Url"] == "https://example.test/twilio/voice?call=7"
+    assert (form["MachineDetection"], form["AsyncAmd"], form["Timeout"]) == (
+        "DetectMessageEnd",
+        "false",
+        "25",
+    )
+    assert form["StatusCallbackEvent"] == ["initiated", "completed"]
+
+
+class Phone:
+    """Stands in for our webhooks: records what the fake posts, answers TwiML."""
+
+    def __init__(self, script: dict[str, str]) -> None:
+        self.script = script
+        self.posts: list[tuple[str, dict[str, str]]] = []
+
+    def __call__(self, url: str, params: dict[str, str], headers: dict[str, str]) -> Any:
+        from tests.fake_twilio import WebhookAnswer
+
+        token = self.token
+        assert RequestValidator(token).validate(url, params, headers["X-Twilio-Signature"])
+        self.posts.append((url, params))
+        path = url.split("?")[0].rsplit("/", 1)[-1]
+        return WebhookAnswer(200, self.script.get(path, "<Response/>"))
+
+    token = ""
+
+
+@pytest.mark.parametrize(
+    ("outcome", "statuses"),
+    [
+        ("completed", ["initiated", "ringing", "in-progress", "completed"]),
+        ("busy", ["initiated", "ringing", "busy"]),
+        ("no-answer", ["initiated", "ringing", "no-answer"]),
+        ("failed", ["initiated", "ringing", "failed"]),
+    ],
+)
+def test_a_played_call_posts_twilios_status_sequence(
+    fake_twilio: FakeTwilio, outcome: str, statuses: list[str]
+) -> None:
+    transport = TwilioRestTransport(
+        fake_twilio.account_sid, fake_twilio.auth_token, api_base=fake_twilio.base_url
+    )
+    sent = transport.place_call(
+        to=TO, from_=FROM, url="https://x.test/voice", status_callback="https://x.test/status"
+    )
+    phone = Phone({})
+    phone.token = fake_twilio.auth_token
+    fake_twilio.poster = phone
+    fake_twilio.run_call(sent.sid, outcome)
+    posted = [p["CallStatus"] for url, p in phone.posts if url.endswith("/status")]
+    assert posted == statuses
+    fetched = [url for url, _ in phone.posts if url.endswith("/voice")]
+    assert fetched == (["https://x.test/voice"] if outcome == "completed" else [])
+
+
+@pytest.mark.parametrize("answered_by", ["human", "machine_end_beep"])
+def test_machine_detection_and_gather_are_played(fake_twilio: FakeTwilio, answered_by: str) -> None:
+    transport = TwilioRestTransport(
+        fake_twilio.account_sid, fake_twilio.auth_token, api_base=fake_twilio.base_url
+    )
+    sent = transport.place_call(
+        to=TO,
+        from_=FROM,
+        url="https://x.test/voice",
+        status_callback="https://x.test/status",
+        machine_detection="DetectMessageEnd",
+    )
+    menu = (
+        '<Response><Gather action="https://x.test/gather" input="dtmf speech"><Say>1, 2, 3</Say>'
+        "</Gather><Redirect>https://x.test/silence</Redirect></Response>"
+    )
+    phone = Phone({"voice": menu, "silence": menu})
+    phone.token = fake_twilio.auth_token
+    fake_twilio.poster = phone
+    documents = fake_twilio.run_call(
+        sent.sid, answered_by=answered_by, inputs=(None, ("much better", 0.9))
+    )
+    assert len(documents) == 3
+    fetch, silence, gather = (p for url, p in phone.posts if not url.endswith("/status"))
+    assert fetch["AnsweredBy"] == answered_by
+    assert "Digits" not in silence and "SpeechResult" not in silence
+    assert (gather["SpeechResult"], gather["Confidence"]) == ("much better", "0.9")

@@ -58,17 +58,6 @@ def test_spanish_patient_gets_spanish(
     assert "1 mejor, 2 igual, 3 peor" in to_patient(fake_twilio)[0]["Body"]
 
 
-def test_voice_checkin_places_a_call_with_a_gather(
-    client: Any, clinic: Any, make_patient: Any, run_jobs: Any, fake_twilio: Any
-) -> None:
-    patient = make_patient(PHONE)
-    schedule_now(client, clinic, patient, channel="voice")
-    run_jobs()
-    calls = [c for c in fake_twilio.calls() if c["To"] == PHONE]
-    assert len(calls) == 1
-    assert "<Gather" in calls[0]["Twiml"] and 'input="dtmf speech"' in calls[0]["Twiml"]
-
-
 def test_racing_workers_and_repeated_jobs_send_once(
     client: Any, clinic: Any, make_patient: Any, runtime: Any, fake_twilio: Any
 ) -> None:
