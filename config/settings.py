@@ -61,7 +61,7 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     except ValueError:
         amount = 0
     if amount < 1:
-        raise ConfigError(f"{name}: expected a rate such as 600/minute, got {raw!r}")
+        raise ConfigError(f"{name}: expected a rate such as 3000/minute, got {raw!r}")
     return raw
 
 
@@ -83,10 +83,12 @@ class Settings:
     twilio_timeout_seconds: float = 10.0
     log_level: str = "INFO"
     # API requests per key, and failed key checks per client address (limits' syntax).
-    api_rate_limit: str = "600/minute"
+    api_rate_limit: str = "3000/minute"
     api_bad_key_rate_limit: str = "30/minute"
     # Signs the dashboard's session cookie; None: a random key kept under instance_path.
     secret_key: str | None = field(default=None, repr=False)
+    # Bearer key of the admin API (/api/v1/admin/...); None: the admin API is off.
+    admin_api_key: str | None = field(default=None, repr=False)
 
     @property
     def uses_twilio(self) -> bool:
@@ -127,6 +129,11 @@ class Settings:
         secret_key = _optional(env, "SECRET_KEY")
         if secret_key is not None and len(secret_key) < 16:
             raise ConfigError("SECRET_KEY: must be at least 16 characters (a long random string)")
+        admin_api_key = _optional(env, "ADMIN_API_KEY")
+        if admin_api_key is not None and len(admin_api_key) < 32:
+            raise ConfigError(
+                "ADMIN_API_KEY: must be at least 32 characters (a long random string)"
+            )
         return cls(
             instance_path=instance,
             database_url=database_url,
@@ -142,7 +149,8 @@ class Settings:
             dispatch_interval_seconds=int(_number(env, "DISPATCH_INTERVAL_SECONDS", 5, 1)),
             twilio_timeout_seconds=_number(env, "TWILIO_TIMEOUT_SECONDS", 10.0, 0.1),
             log_level=level,
-            api_rate_limit=_rate(env, "API_RATE_LIMIT", "600/minute"),
+            api_rate_limit=_rate(env, "API_RATE_LIMIT", "3000/minute"),
             api_bad_key_rate_limit=_rate(env, "API_BAD_KEY_RATE_LIMIT", "30/minute"),
             secret_key=secret_key,
+            admin_api_key=admin_api_key,
         )

@@ -14,7 +14,7 @@ from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
-from service.api import api
+from service.api import admin, api
 from service.core.triage import classify
 from service.dashboard import dashboard
 from service.guards import install_guards
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     app.extensions["checkin"] = runtime
     install_guards(app)
     app.register_blueprint(api)
+    app.register_blueprint(admin)
     app.register_blueprint(twilio_hooks)
     app.register_blueprint(voice_hooks)
     app.register_blueprint(alert_hooks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import sys
 import threading
@@ -111,6 +112,8 @@ class FakeTwilio:
         self.requests: list[dict[str, Any]] = []
         self._created: dict[str, dict[str, Any]] = {}  # sid -> {"endpoint", "form", "resource"}
         self._failures: list[_Failure] = []
+        # WhatsApp numbers that wrote in the last 24 hours: free text reaches only these.
+        self.whatsapp_window: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: Any = None
@@ -175,7 +178,13 @@ class FakeTwilio:
             self.requests.clear()
             self._created.clear()
             self._failures.clear()
+            self.whatsapp_window.clear()
         self.poster = None
+
+    def resource(self, sid: str) -> dict[str, Any]:
+        """The resource Twilio would answer for ``sid`` (its status and error code)."""
+        with self._lock:
+            return dict(self._created[sid]["resource"])
 
     def fail_next(
         self,
@@ -428,6 +437,9 @@ class FakeTwilio:
         prefix = "SM" if endpoint == "messages" else "CA"
         sid = prefix + secrets.token_hex(16)
         resource = self._resource(endpoint, sid, account_sid)
+        answered = dict(resource)  # Twilio answers "queued"; WhatsApp's refusal comes later
+        if endpoint == "messages":
+            self._whatsapp_outside_window(resource)
         with self._lock:
             self._created[sid] = {
                 "endpoint": endpoint,
@@ -435,7 +447,7 @@ class FakeTwilio:
                 "resource": resource,
                 "at": datetime.now(UTC).replace(microsecond=0),
             }
-        return jsonify(resource), 201
+        return jsonify(answered), 201
 
     def _take_failure(self, endpoint: Endpoint, to: str | None) -> _Failure | None:
         with self._lock:
@@ -448,10 +460,32 @@ class FakeTwilio:
                 return failure
         return None
 
+    def _whatsapp_outside_window(self, resource: dict[str, Any]) -> None:
+        """Free text to WhatsApp outside the 24-hour window: accepted (201, queued), then
+        failed with 63016, as a later fetch or status callback shows."""
+        to, form = resource["to"], request.form
+        if to.startswith("whatsapp:") and not form.get("ContentSid"):
+            with self._lock:
+                open_window = to in self.whatsapp_window
+            if not open_window:
+                resource.update(
+                    status="failed",
+                    error_code=63016,
+                    error_message="Failed to send freeform message because you are outside "
+                    "the allowed window. If you are using WhatsApp, please use a Message "
+                    "Template.",
+                )
+
     @staticmethod
     def _missing(endpoint: Endpoint) -> tuple[int, str] | None:
         form = request.form
         if endpoint == "messages":
+            to, sender = form.get("To", ""), form.get("From", "")
+            if sender and to.startswith("whatsapp:") != sender.startswith("whatsapp:"):
+                return 21910, "Invalid From and To pair. From and To should be of the same channel"
+            content = form.get("ContentSid")
+            if content is not None and not re.fullmatch(r"HX[0-9a-fA-F]{32}", content):
+                return 21655, "The ContentSid is Invalid"
             if not form.get("To"):
                 return 21604, "A 'To' phone number is required."
             if not form.get("From") and not form.get("MessagingServiceSid"):

@@ -30,7 +30,9 @@ from service.usecases.inbound import (
     unprocessed_message_ids,
 )
 from service.usecases.patients import add_checkin, next_checkin_at
+from service.usecases.schedules import sync_schedule, sync_waiting
 from service.usecases.voice import checkin_question
+from service.whatsapp import address
 from workers.context import current
 from workers.paging import dispatch_pages
 
@@ -136,8 +138,8 @@ def send_checkin(checkin_id: int) -> str:
                 direction="outbound",
                 channel=checkin.channel,
                 purpose="checkin",
-                to_number=patient.phone,
-                from_number=sender_number(patient.clinic, settings),
+                to_number=address(patient.phone, checkin.channel),
+                from_number=address(sender_number(patient.clinic, settings), checkin.channel),
                 body=checkin_text(patient, checkin.kind, checkin.channel),
                 status="pending",
             )
@@ -146,6 +148,7 @@ def send_checkin(checkin_id: int) -> str:
             checkin.message_id = message_id = message.id
             schedule_reminder(session, patient, checkin, now)
             silence.after_sent(session, patient, checkin, now)
+            sync_schedule(session, patient, now)  # the next routine check-in, if any
             session.commit()
     return deliver_message(message_id)
 
@@ -188,6 +191,7 @@ def dispatch_due() -> dict[str, int]:
             counts["replayed"] = replay_spool()
             counts["emergencies"] = finish_unprocessed(session)
             counts["pages"] = dispatch_pages(session, now=now)
+            counts["routine"] = sync_waiting(session, now)
             for checkin_id in delivery.due_checkin_ids(session, now=now):
                 counts["checkins"] += enqueue_checkin(runtime, checkin_id)
             for message_id, urgent in delivery.waiting_message_ids(

@@ -1,8 +1,10 @@
 """Rate limits on the clinic API: per key, and per client address for keys that fail.
 
 A moving window in Redis (the `limits` package, as the send rate uses), so every web process
-shares one count. An address that has used up its failed tries is refused before its key is
-even checked: otherwise a right guess among the refused ones would still get in.
+shares one count. An address that has used up its failed tries gets 429 for every further bad
+key, while a good key still gets in: keys are 256-bit random tokens, so the limit is there to
+stop a flood, not to make guessing hard, and a clinic behind a shared address (a NAT, a proxy)
+must not be locked out by someone else's typos.
 If Redis is unavailable the counts fall back to this process's memory, as the dashboard's
 sign-in limits do: neither every guess let through nor the API refused during an outage.
 """

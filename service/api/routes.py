@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from service.api.openapi import openapi_document
+from service.api import outputs
 from service.api.ratelimit import address_refused, count_bad_key, document_limits, key_refused
-from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
-from service.db import CheckIn, Clinic, Escalation, Message, Patient, utcnow
+from service.api.schemas import EscalationQuery, NewCheckin, NewPatient, parse, parse_query
+from service.api.spec import documented, openapi_document
+from service.api.validation import Invalid
+from service.db import CheckIn, Clinic, Escalation, Message, Patient, Schedule, utcnow
 from service.enqueue import schedule_and_enqueue
 from service.http_errors import http_error_response
 from service.ids import document_id_bounds
+from service.recurring import start_schedule_and_enqueue
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
 from service.usecases.clinics import clinic_for_key
@@ -67,6 +70,22 @@ def checkin_json(checkin: CheckIn) -> dict[str, Any]:
         "channel": checkin.channel,
         "kind": checkin.kind,
         "status": checkin.status,
+        "schedule_id": checkin.schedule_id,
+    }
+
+
+def schedule_json(schedule: Schedule) -> dict[str, Any]:
+    """A recurring schedule as the API shows it."""
+    return {
+        "id": schedule.id,
+        "patient_id": schedule.patient_id,
+        "every_seconds": schedule.every_seconds,
+        "at_local": schedule.at_local,
+        "starts_at": iso(schedule.starts_at),
+        "until": iso(schedule.until),
+        "count": schedule.count,
+        "channel": schedule.channel,
+        "status": schedule.status,
     }
 
 
@@ -120,13 +139,10 @@ def authenticate() -> Response | tuple[Response, int] | None:
     """Find the clinic of the bearer key, within the rate limits; the OpenAPI document is public."""
     if request.endpoint == "api.openapi":
         return None
-    refused = address_refused()
-    if refused is not None:
-        return refused
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     found = clinic_for_key(session(), key.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        return count_bad_key() or error(401, "missing or invalid API key")
+        return address_refused() or count_bad_key() or error(401, "missing or invalid API key")
     g.clinic = found
     return key_refused(found.api_key_hash)
 
@@ -156,39 +172,34 @@ def http_error(exc: HTTPException) -> Response:
 
 
 @api.get("/openapi.json")
+@documented(public=True, errors=())
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    return jsonify(document_limits(document_id_bounds(openapi_document())))
+    return jsonify(document_limits(document_id_bounds(openapi_document(current_app))))
 
 
 @api.post("/patients")
+@documented(body=NewPatient, response=outputs.Patient, status=201, errors=(401, 409, 422))
 def create_patient() -> tuple[Response, int]:
     """Register a patient."""
-    form = Form(body())
-    form.reject_unknown({"phone", "name", "timezone", "language", "channel"})
-    phone = form.phone("phone", clinic().country)
-    name = form.string("name", required=False)
-    timezone = form.timezone("timezone", default=clinic().timezone)
-    language = form.choice("language", LANGUAGES, default="en")
-    channel = form.choice("channel", CHANNELS, default="sms")
-    form.check()
-    assert phone and timezone and language and channel
+    form = parse(NewPatient, body(), country=clinic().country)
     db = session()
     patient = register_patient(
         db,
         clinic(),
-        phone=phone,
-        name=name,
-        timezone=timezone,
-        language=language,
+        phone=form.phone,
+        name=form.name,
+        timezone=form.timezone or clinic().timezone,
+        language=form.language,
+        channel=form.channel,
         actor=actor(),
-        channel=channel,
     )
     db.commit()
     return jsonify(patient_json(db, patient)), 201
 
 
 @api.get("/patients/<int:patient_id>")
+@documented(response=outputs.Patient, errors=(401, 404))
 def show_patient(patient_id: int) -> Response:
     """One patient, with status and next check-in."""
     db = session()
@@ -196,22 +207,45 @@ def show_patient(patient_id: int) -> Response:
 
 
 @api.post("/patients/<int:patient_id>/checkins")
+@documented(
+    body=NewCheckin,
+    body_required=False,
+    response=outputs.ScheduledCheckin,
+    status=201,
+    errors=(401, 404, 409, 422),
+)
 def create_checkin(patient_id: int) -> tuple[Response, int]:
-    """Schedule a check-in (now by default, by the patient's channel by default)."""
+    """Schedule a check-in, or a recurring schedule with `every` (quiet hours still apply)."""
     db = session()
     patient = get_patient(db, clinic(), patient_id)
     data = body()
-    form = Form({} if data is None and not request.get_data() else data)
-    form.reject_unknown({"at", "channel"})
-    at = form.instant("at", local_zone=patient.timezone)
-    channel = form.choice("channel", CHANNELS, default=patient.channel)
-    form.check()
-    assert channel
-    checkin = schedule_and_enqueue(runtime(), db, patient, at=at, channel=channel, actor=actor())
+    form = parse(
+        NewCheckin, {} if data is None and not request.get_data() else data, zone=patient.timezone
+    )
+    channel = form.channel or patient.channel
+    if form.every is not None:
+        schedule, checkin = start_schedule_and_enqueue(
+            runtime(),
+            db,
+            patient,
+            every=form.every,
+            at_local=form.at_local,
+            start=form.at,
+            until=form.until,
+            count=form.count,
+            channel=form.channel,
+            actor=actor(),
+        )
+        answer = {**checkin_json(checkin), "schedule": schedule_json(schedule)}
+        return jsonify({**answer, "patient": patient_json(db, patient)}), 201
+    checkin = schedule_and_enqueue(
+        runtime(), db, patient, at=form.at, channel=channel, actor=actor()
+    )
     return jsonify({**checkin_json(checkin), "patient": patient_json(db, patient)}), 201
 
 
 @api.get("/patients/<int:patient_id>/messages")
+@documented(response=outputs.MessageList, errors=(401, 404))
 def patient_messages(patient_id: int) -> Response:
     """The patient's messages, oldest first."""
     db = session()
@@ -223,22 +257,17 @@ def patient_messages(patient_id: int) -> Response:
 
 
 @api.get("/escalations")
+@documented(query=EscalationQuery, response=outputs.EscalationList, errors=(401, 422))
 def escalations() -> Response:
     """The clinic's escalation queue, optionally filtered by status."""
-    status = request.args.get("status")
-    errors = [
-        FieldError(name, "is not a known parameter") for name in request.args if name != "status"
-    ]
-    if status is not None and status not in ("open", "acknowledged", "unacknowledged"):
-        errors.append(FieldError("status", "must be open, acknowledged or unacknowledged"))
-    if errors:
-        raise Invalid(errors)
-    rows = list_escalations(session(), clinic(), status=status)
+    query = parse_query(EscalationQuery, request.args)
+    rows = list_escalations(session(), clinic(), status=query.status)
     counts = reply_counts(session(), [e.id for e in rows])
     return jsonify({"items": [escalation_json(e, counts.get(e.id, 0)) for e in rows]})
 
 
 @api.post("/escalations/<int:escalation_id>/acknowledge")
+@documented(response=outputs.Escalation, errors=(401, 404))
 def acknowledge_escalation(escalation_id: int) -> Response:
     """Mark an escalation as seen by staff."""
     db = session()

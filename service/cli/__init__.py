@@ -8,8 +8,10 @@ import click
 from flask.cli import FlaskGroup
 
 from config import ConfigError, Settings
+from service.cli import clinic_ops  # noqa: F401  (adds list and whatsapp-template)
 from service.cli.clinic import clinic_group
 from service.cli.db import db_group
+from service.cli.export import export_group
 from service.cli.patient import patient_group
 from service.cli.simulate import simulate
 from service.cli.staff import staff_group
@@ -40,6 +42,7 @@ cli.add_command(patient_group)
 cli.add_command(simulate)
 cli.add_command(staff_group)
 cli.add_command(triage_group)
+cli.add_command(export_group)
 
 
 def main() -> None:

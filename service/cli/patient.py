@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 import click
 from sqlalchemy.orm import Session
 
 from config import Settings
-from service.api.validation import CHANNELS, LANGUAGES, parse_instant, to_e164, valid_timezone
+from service.api.validation import (
+    CHANNELS,
+    LANGUAGES,
+    Invalid,
+    parse_instant,
+    to_e164,
+    valid_timezone,
+)
 from service.db import Clinic, Patient
 from service.enqueue import schedule_and_enqueue
 from service.runtime import Runtime, build_runtime
 from service.usecases import Conflict
+from service.usecases.importing import import_patients, read_rows
 from service.usecases.patients import next_checkin_at, register_patient
 
 
@@ -120,3 +130,36 @@ def patient_checkin(patient_id: int, at: str | None, channel: str | None) -> Non
         except Conflict as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(_show(session, patient))
+
+
+@patient_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--clinic", "clinic_id", required=True, type=int, help="The clinic's id.")
+def patient_import(csv_file: TextIO, clinic_id: int) -> None:
+    """Import patients from a CSV file (phone,name,timezone,language[,channel]).
+
+    Prints one line per bad row (row number as a spreadsheet shows it, field, message);
+    good rows are kept, in one transaction; phones the clinic already has are skipped.
+    Exits 1 when any row was bad.
+    """
+    with _runtime() as runtime, runtime.sessions() as session:
+        clinic = session.get(Clinic, clinic_id)
+        if clinic is None:
+            raise click.BadParameter("no such clinic", param_hint="--clinic")
+        try:
+            rows = read_rows(csv_file.read())
+        except Invalid as exc:
+            raise click.ClickException(
+                "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+            ) from None
+        with click.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
+            report = import_patients(session, clinic, rows, actor="cli", progress=bar.update)
+        session.commit()
+    for error in report.errors:
+        click.echo(f"row {error.row}: {error.field}: {error.message}")
+    click.echo(
+        f"created {report.created}, already there {report.existing}, "
+        f"bad rows {len({e.row for e in report.errors})}"
+    )
+    if report.errors:
+        sys.exit(1)

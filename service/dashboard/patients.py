@@ -8,7 +8,8 @@ from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import exists, func, or_, select
 
-from service.api.validation import CHANNELS, LANGUAGES, FieldError, Form, Invalid
+from service.api.schemas import NewCheckin, NewPatient, parse
+from service.api.validation import CHANNELS, LANGUAGES, FieldError, Invalid
 from service.dashboard.routes import (
     actor,
     by_field,
@@ -112,28 +113,21 @@ def patients_page(
 def create_patient() -> ResponseReturnValue:
     """Register a patient, as POST /api/v1/patients does."""
     values = {name: request.form.get(name, "") for name in PATIENT_FIELDS}
-    form = Form(submitted(PATIENT_FIELDS))
-    phone = form.phone("phone", clinic().country)
-    name = form.string("name", required=False)
-    timezone = form.timezone("timezone", default=clinic().timezone)
-    language = form.choice("language", LANGUAGES, default="en")
-    channel = form.choice("channel", CHANNELS, default="sms")
     try:
-        form.check()
+        form = parse(NewPatient, submitted(PATIENT_FIELDS), country=clinic().country)
     except Invalid as exc:
         return patients_page(422, values, exc.errors)
-    assert phone and timezone and language and channel
     db = session()
     try:
         patient = register_patient(
             db,
             clinic(),
-            phone=phone,
-            name=name,
-            timezone=timezone,
-            language=language,
+            phone=form.phone,
+            name=form.name,
+            timezone=form.timezone or clinic().timezone,
+            language=form.language,
+            channel=form.channel,
             actor=actor(),
-            channel=channel,
         )
     except Conflict as exc:
         db.rollback()
@@ -196,16 +190,15 @@ def create_checkin(patient_id: int) -> ResponseReturnValue:
     db = session()
     found = get_patient(db, clinic(), patient_id)
     values = {name: request.form.get(name, "") for name in CHECKIN_FIELDS}
-    form = Form(submitted(CHECKIN_FIELDS))
-    at = form.instant("at", local_zone=found.timezone)
-    channel = form.choice("channel", CHANNELS, default=found.channel)
     try:
-        form.check()
+        form = parse(NewCheckin, submitted(CHECKIN_FIELDS), zone=found.timezone)
     except Invalid as exc:
         return patient_page(found.id, 422, values, exc.errors)
-    assert channel
+    channel = form.channel or found.channel
     try:
-        checkin = schedule_and_enqueue(runtime(), db, found, at=at, channel=channel, actor=actor())
+        checkin = schedule_and_enqueue(
+            runtime(), db, found, at=form.at, channel=channel, actor=actor()
+        )
     except Conflict as exc:
         db.rollback()
         return patient_page(found.id, 409, values, problem=str(exc).capitalize() + ".")

@@ -9,6 +9,7 @@ from service.db.models import (
     Escalation,
     Message,
     Patient,
+    Schedule,
     utcnow,
 )
 from service.db.staff import StaffSession, StaffToken, StaffUser
@@ -21,6 +22,7 @@ __all__ = [
     "Escalation",
     "Message",
     "Patient",
+    "Schedule",
     "StaffSession",
     "StaffToken",
     "StaffUser",

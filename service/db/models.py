@@ -84,6 +84,8 @@ class Clinic(Base):
     country: Mapped[str] = mapped_column(String(2), default="US")
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # WhatsApp templates (Twilio ContentSid) by language, for first contacts out of the window.
+    whatsapp_templates: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -145,8 +147,31 @@ class CheckIn(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id"), unique=True, default=None
     )
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id"), index=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Schedule(Base):
+    """A recurring check-in: every `every_seconds`, at `at_local`, until a date or a count."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    starts_at: Mapped[datetime]  # the first occurrence
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    at_local: Mapped[str | None] = mapped_column(String(5), default=None)
+    until: Mapped[datetime | None] = mapped_column(default=None)
+    count: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The last occurrence put in the check-ins table: the next one is strictly after it.
+    last_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Message(Base):
@@ -197,6 +222,10 @@ class Message(Base):
     # An outbound call's end as the service saw it: "machine", "no_input" or "answered".
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), default=None)
+    # The SMS copy of a WhatsApp check-in that WhatsApp refused (63016): one copy at most.
+    resent_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id"), unique=True, default=None
+    )
     # One page per (escalation, phone, round, channel), whatever retries or races happen.
     page_key: Mapped[str | None] = mapped_column(String(48), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

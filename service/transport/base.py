@@ -103,8 +103,10 @@ class Transport(Protocol):
         body: str,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> Sent:
-        """Send one SMS; raise TransportError when it is refused."""
+        """Send one SMS or WhatsApp message (a template with `content_sid`); raise on refusal."""
         ...
 
     def place_call(

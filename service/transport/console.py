@@ -30,9 +30,18 @@ class ConsoleTransport:
         body: str,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> Sent:
-        """Record an SMS in the outbox and echo it."""
-        return self._record("sms", to=to, from_=from_, body=body, status_callback=status_callback)
+        """Record an SMS (or WhatsApp message) in the outbox and echo it."""
+        return self._record(
+            "sms",
+            to=to,
+            from_=from_,
+            body=body,
+            status_callback=status_callback,
+            extra={"content_sid": content_sid} if content_sid else None,
+        )
 
     def place_call(
         self,
@@ -84,6 +93,7 @@ class ConsoleTransport:
         body: str,
         status_callback: str | None,
         twiml: str | None = None,
+        extra: dict[str, Any] | None = None,
         url: str | None = None,
     ) -> Sent:
         sid = "CONSOLE" + uuid.uuid4().hex
@@ -96,6 +106,7 @@ class ConsoleTransport:
             "status_callback": status_callback,
             "at": datetime.now(UTC).isoformat(),
         }
+        record.update(extra or {})
         if twiml is not None:
             # Kept so a simulator can follow <Gather> prompts, not only the spoken text.
             record["twiml"] = twiml

@@ -77,6 +77,8 @@ class TwilioRestTransport:
         body: str,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
     ) -> Sent:
         """Create a Message resource; raise TransportError when Twilio refuses it."""
         kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
@@ -84,6 +86,11 @@ class TwilioRestTransport:
             kwargs["status_callback"] = status_callback
         if validity_period is not None:
             kwargs["validity_period"] = validity_period
+        if content_sid is not None:
+            # A WhatsApp template: Twilio sends the approved text, not `body`.
+            kwargs.pop("body")
+            kwargs["content_sid"] = content_sid
+            kwargs["content_variables"] = content_variables
         try:
             message = self._client.messages.create(**kwargs)
         except (TwilioException, requests.exceptions.RequestException) as exc:

@@ -19,7 +19,7 @@ from service.core.texts import text
 from service.db import CheckIn, Clinic, Message, Patient
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
 from service.twiml import voice_alert, voice_say
-from service.usecases import paging
+from service.usecases import paging, whatsapp
 from service.usecases.audit import record
 from service.usecases.patients import cancel_pending_checkins
 from service.usecases.voice_calls import call_ended, checkin_call_plan
@@ -117,7 +117,14 @@ def deliver(
     if not claim(session, message_id):
         return SendResult("skipped")
     try:
-        sent = _send(settings, transport, message, patient, clinic_language(session, message))
+        sent = _send(
+            settings,
+            transport,
+            message,
+            patient,
+            clinic_language(session, message),
+            whatsapp.plan_or_none(session, message, patient, now),
+        )
     except TransportError as exc:
         return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
     message.twilio_sid = sent.sid
@@ -141,15 +148,18 @@ def _send(
     message: Message,
     patient: Patient | None,
     language: str = "en",
+    chat: whatsapp.WhatsAppSend | None = None,
 ) -> Sent:
     callback = status_callback_url(settings)
-    if message.channel == "sms":
+    if message.channel in ("sms", "whatsapp"):
+        template = {} if chat is None or chat.content_sid is None else chat.template_kwargs()
         return transport.send_sms(
             to=message.to_number,
             from_=message.from_number,
             body=message.body,
             status_callback=callback,
             validity_period=CHECKIN_VALIDITY if message.purpose == "checkin" else None,
+            **template,
         )
     if message.purpose == "alert" or patient is None:
         if message.purpose == "alert" and message.escalation_id is not None:
@@ -264,6 +274,7 @@ def record_status(
         paging.page_failed(session, message, now=now)
     if error_code is not None:
         message.error_code = error_code
+        whatsapp.after_refusal(session, message, error_code)
         patient = session.get(Patient, message.patient_id) if message.patient_id else None
         if patient is not None:
             kind = classify_error_code(error_code, None)

@@ -24,6 +24,7 @@ from service.usecases import paging
 from service.usecases.audit import record
 from service.usecases.paging import initials as initials  # re-exported for the dashboard
 from service.usecases.patients import add_checkin, cancel_pending_checkins
+from service.usecases.schedules import sync_schedule
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ def apply_decision(
         )
     elif not decision.keep_pending_checkin:
         cancel_pending_checkins(session, patient.id)
+    # A recurring schedule yields to a sooner follow-up, or replaces a later one.
+    sync_schedule(session, patient, now)
 
     escalation_id: int | None = None
     alerts: list[int] = []

@@ -23,6 +23,7 @@ from service.db import Clinic, Message, Patient
 from service.usecases.answers import keyword_category, store_answer
 from service.usecases.audit import record
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
+from service.whatsapp import bare
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def find_patient(
     that is neither the shared number nor any clinic's (a misconfigured or missing field)
     falls back to the phone alone, rather than treating a patient as a stranger.
     """
+    # WhatsApp senders (`whatsapp:+E164`) are the patient with that phone.
+    from_number, to_number = bare(from_number), bare(to_number)
     shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
     clinic_match = Clinic.phone == to_number
     if shared:

@@ -90,15 +90,15 @@ def add_checkin(
     patient: Patient,
     *,
     due: datetime,
-    channel: str = "sms",
+    channel: str | None = None,
     kind: str = "checkin",
 ) -> CheckIn:
-    """Store a check-in, moved out of the patient's quiet hours."""
+    """Store a check-in, moved out of the patient's quiet hours; by the patient's channel."""
     checkin = CheckIn(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
         due_at=outside_quiet_hours(due, patient.timezone),
-        channel=channel,
+        channel=channel or patient.channel,
         kind=kind,
     )
     session.add(checkin)

@@ -31,6 +31,7 @@ from service.usecases.inbound import (
     process_reply,
     receive_reply,
 )
+from service.whatsapp import channel_of
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,13 @@ def unexpected(exc: Exception) -> Response | HTTPException:
     if request.path.endswith("/sms"):
         sid, sender = field("MessageSid") or field("SmsSid"), field("From", 32)
         if sid and sender:
-            reply = InboundReply(sid=sid, from_number=sender, to_number=field("To", 32), text=said)
+            reply = InboundReply(
+                sid=sid,
+                from_number=sender,
+                to_number=field("To", 32),
+                text=said,
+                channel=channel_of(sender),
+            )
             return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
     if request.path.endswith("/status"):
@@ -110,7 +117,9 @@ def sms() -> Response:
     if not sid or not sender:
         log.warning("inbound sms without MessageSid or From; answered, not stored")
         return xml(sms_answer(emergency_answer(settings, look.language) if is_emergency else None))
-    reply = InboundReply(sid=sid, from_number=sender, to_number=to, text=body)
+    reply = InboundReply(
+        sid=sid, from_number=sender, to_number=to, text=body, channel=channel_of(sender)
+    )
     try:
         acked = acknowledge_by_sms(
             session(), settings, sid=sid, sender=sender, to=to, body=body, now=utcnow()

@@ -29,3 +29,31 @@ def test_every_api_route_is_documented(app: Any, client: Any) -> None:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             served.add((path, method))
     assert served == documented
+
+
+def test_answers_match_their_documented_schemas(
+    client: Any, clinic: Any, make_patient: Any
+) -> None:
+    from service.api import outputs
+
+    def fields(model: Any) -> set[str]:
+        return {f.alias or name for name, f in model.model_fields.items()}
+
+    patient = make_patient()
+    shown = client.get(f"/api/v1/patients/{patient['id']}", headers=clinic.headers).get_json()
+    outputs.Patient.model_validate(shown)
+    assert set(shown) == fields(outputs.Patient)
+    made = client.post(f"/api/v1/patients/{patient['id']}/checkins", headers=clinic.headers)
+    outputs.ScheduledCheckin.model_validate(made.get_json())
+    assert set(made.get_json()) | {"schedule"} == fields(outputs.ScheduledCheckin)
+    page = client.get("/api/v1/patients", headers=clinic.headers).get_json()
+    outputs.PatientPage.model_validate(page)
+
+
+def test_request_schemas_are_the_validating_classes(client: Any) -> None:
+    from service.api.schemas import NewPatient
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    documented = document["components"]["schemas"]["NewPatient"]
+    assert set(documented["properties"]) == set(NewPatient.model_fields)
+    assert documented["additionalProperties"] is False

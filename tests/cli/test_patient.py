@@ -93,6 +93,31 @@ def test_a_clinic_changes_its_follow_up_numbers(
     assert at - datetime.now(UTC) <= timedelta(hours=2)
 
 
+def test_import_a_csv_file_reports_each_bad_row(
+    run: Any, clinic: Any, tmp_path: Any, runtime: Any
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "phone,name,timezone,language\n"
+        "(202) 555-0151,Ana,America/Chicago,es\n"
+        "nope,Bo,UTC,en\n"
+        "+12025550153,Cy,UTC,fr\n"
+    )
+    first = run("patient", "import", str(roster), "--clinic", str(clinic.id))
+    assert first.exit_code == 1
+    lines = first.stdout.strip().splitlines()
+    assert lines[0].startswith("row 3: phone: ")
+    assert lines[1] == "row 4: language: must be one of en, es"
+    assert lines[-1] == "created 1, already there 0, bad rows 2"
+    again = run("patient", "import", str(roster), "--clinic", str(clinic.id))
+    assert again.stdout.strip().splitlines()[-1] == "created 0, already there 1, bad rows 2"
+    good = tmp_path / "good.csv"
+    good.write_text("phone,name,timezone,language\n+12025550154,Di,UTC,en\n")
+    done = run("patient", "import", str(good), "--clinic", str(clinic.id))
+    assert done.exit_code == 0
+    assert done.stdout.strip() == "created 1, already there 0, bad rows 0"
+
+
 def test_a_voice_patient_from_the_cli_gets_calls(run: Any, clinic: Any, runtime: Any) -> None:
     from sqlalchemy import select
 

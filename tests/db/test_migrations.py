@@ -34,3 +34,32 @@ def test_upgrade_twice_is_harmless(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path / 'again.db'}"
     upgrade(url)
     upgrade(url)
+
+
+def test_existing_patients_get_the_sms_channel(tmp_path: Any) -> None:
+    from sqlalchemy import text
+
+    from service.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO clinics (name, on_call_phone, timezone, country, api_key_hash,"
+                " created_at) VALUES ('C', '+12025550100', 'UTC', 'US', 'h', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO patients (clinic_id, phone, timezone, language, status,"
+                " same_streak, better_streak, menu_repeated, created_at, updated_at)"
+                " VALUES (1, '+12025550123', 'UTC', 'en', 'active', 0, 0, 0,"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+    upgrade(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT channel FROM patients")).scalar() == "sms"
+    engine.dispose()

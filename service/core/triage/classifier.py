@@ -46,6 +46,7 @@ Category = Literal["emergency", "worse", "same", "better", "unclear"]
 MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
 SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
+_PERSISTS = frozenset({"still", "sigue", "todavia", "aun"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class _LanguageResult:
     hints: int = 0
     contrasts: list[int] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
+    breath: list[str] = field(default_factory=list)
     onset: str = ""
 
 
@@ -127,12 +129,21 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result = _LanguageResult(language)
     result.findings = read_findings(ctx, reading)
     result.body = reading.body_talk()
+    result.breath = reading.body_talk(("breath",))
     result.onset = reading.text(reading.onsets[0]) if reading.onsets else ""
     # "my dog's legs gave out": a status word inside someone else's symptom is not the patient's.
     elsewhere = [f.span for f in result.findings if f.state in ("other", "person")]
     result.status = [
-        h for h in _status(ctx) if not any(s.first <= h.position < s.last for s in elsewhere)
+        h
+        for h in _status(ctx)
+        if not any(s.first <= h.position < s.last for s in elsewhere)
+        and not reading.asked(h.position)
     ]
+    # "my husband has a bad cold, I'm the same": a status told of someone else yields to the
+    # patient's own.
+    own = [h for h in result.status if not reading.told_of_other(h.position)]
+    if own and len(own) < len(result.status):
+        result.status = own
     for span in scan(vocab.opt_out, norm):
         literals = vocab.opt_out.literals[span.index]
         if ctx.inherent_negation(span, literals) or not ctx.pre_negated(span.first, 2, False):
@@ -299,6 +310,9 @@ def _classify(text: str, language: str) -> Triage:
     if not hits:
         hits, contrasts = other.status, other.contrasts
     digits, others = _menu(contexts["en"])
+    if digits and contexts["en"].conditionals and "?" in contexts["en"].tokens:
+        # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer.
+        digits = []
     category, reasons = _decide_status(hits, contrasts, digits)
     if category == "unclear" and others:
         reasons.append(f"number outside the menu: {others[0]}")
@@ -309,10 +323,28 @@ def _classify(text: str, language: str) -> Triage:
         if SEVERITY.get(category, 0) < SEVERITY["worse"]:
             category = "worse"
         reasons = worse + doubts + reasons
+    elif doubts and hits and all(h.text in _PERSISTS for h in hits):
+        # Only a bare "still" ("it still hasn't woken up"): it says the doubt persists, so a
+        # person reads it.
+        needs_review = True
+        category = "worse"
+        reasons = doubts + reasons
     elif doubts:
         # The status words decided ("legs weak, same as yesterday"): the doubt is only noted.
         notes.extend(d.replace("unsure: ", "also read: ", 1) for d in doubts)
-    elif category == "unclear" and not notes and results[chosen].body:
+    if (
+        category in ("unclear", "worse")
+        and not notes
+        and not affirmed
+        and results[chosen].breath
+        and not any(d.startswith("unsure: ") and "breath" not in d for d in doubts)
+    ):
+        # Breathing talked about that cannot be read with confidence ("like breathing through a
+        # coffee straw"): for these patients worsening breathing is an emergency.
+        part = results[chosen].breath[0]
+        reason = f"red flag: unsure about breathing, talks about the {part}"
+        return Triage("emergency", (reason, *worse, *opt_notes), chosen, True, bool(opt_out))
+    if not (worse or doubts) and category == "unclear" and not notes and results[chosen].body:
         # Talk about the body that nothing above could read: a person reads it, and with an
         # onset ("since lunch") it may be acute, so it is answered and paged as one.
         part = results[chosen].body[0]

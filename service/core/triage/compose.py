@@ -33,23 +33,19 @@ from typing import Any, Literal
 
 from service.core.triage.negation import Context, Span, scan_every_start
 from service.core.triage.patterns import Compiled, compile_list
+from service.core.triage.scope import ME, SCOPE_WINDOW, Scope, overlaps
 from service.core.triage.vocab import Language, raw_vocabulary
 
 Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
 Severity = Literal["emergency", "worse", "doubt"]
 PAIR_WINDOW = 8  # tokens between a part and its state
 BACK_WINDOW = 14  # a state with a pronoun ("it", "la") may point back this far
-SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
-_POINTERS = frozenset({"it", "them", "la", "lo", "las", "los", "le", "les"})
-# The patient's own voice between another person and the finding ("my sister says MY speech
-# is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
-_FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
-_ME = frozenset({"me", "i", "my", "mi", "yo"})
-# A pronoun that keeps a story about someone else going ("they took him in").
-_THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
-_WE = frozenset({"we", "us", "our", "nosotros"})
+_POINTERS = frozenset({"it", "them", "they", "la", "lo", "las", "los", "le", "les"})
 _LOSSES = ("lost", "garbled", "droop", "hard", "saliva_lost", "swallow_none", "vision_lost")
 _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is body talk
+_FILLER = frozenset({"the", "a", "so", "that", "very", "really", "all", "was", "fue", "tan", "muy"})
+_SIMILE = frozenset({"like", "through", "thru", "as", "como"})
+_BREATHING = ("breath", "lung", "air", "oxygen", "respir", "aire", "pulmon")
 
 
 @dataclass(frozen=True)
@@ -74,6 +70,7 @@ class Grammar:
     onset: Compiled
     sudden: Compiled
     gradual: Compiled
+    repeats: Compiled
     others: Compiled
     patients: Compiled
     cared_for: Compiled
@@ -135,6 +132,7 @@ def grammar(language: Language) -> Grammar:
         onset=compile_list(data["onset"], macros),
         sudden=compile_list(data["sudden"], macros),
         gradual=compile_list(data["gradual"], macros),
+        repeats=compile_list(data.get("repeats", []), macros),
         others=compile_list(data["others"], macros),
         patients=compile_list(data["patients"], macros),
         cared_for=compile_list(data["cared_for"], macros),
@@ -148,11 +146,7 @@ def grammar(language: Language) -> Grammar:
     )
 
 
-def _overlaps(span: Span, others: list[Span]) -> bool:
-    return any(o.first < span.last and span.first < o.last for o in others)
-
-
-class Reading:
+class Reading(Scope):
     """The parts, states and markers of one message in one language."""
 
     def __init__(self, ctx: Context, language: Language) -> None:
@@ -164,28 +158,38 @@ class Reading:
         if self.states.get("weaker") and self.states.get("weak"):
             # "mas debiles" is a comparison (weaker), not "debiles" with an onset.
             weaker = self.states["weaker"]
-            self.states["weak"] = [w for w in self.states["weak"] if not _overlaps(w, weaker)]
-        self.gradual = scan_every_start(g.gradual, norm)
+            self.states["weak"] = [w for w in self.states["weak"] if not overlaps(w, weaker)]
+        # Repeats ("twice", "a veces") mark a loss that comes and goes, within their clause.
+        self.repeats = scan_every_start(g.repeats, norm)
+        self.gradual = sorted(
+            [*scan_every_start(g.gradual, norm), *self.repeats], key=lambda s: s.first
+        )
         # "since last week" is gradual, not an onset.
-        self.onsets = [o for o in scan_every_start(g.onset, norm) if not _overlaps(o, self.gradual)]
-        self.sudden = [
-            o for o in scan_every_start(g.sudden, norm) if not _overlaps(o, self.gradual)
-        ]
+        # "since last week" is gradual, and "not the sudden kind" denies an onset.
+        self.onsets = [o for o in scan_every_start(g.onset, norm) if self._onset(o)]
+        self.sudden = [o for o in scan_every_start(g.sudden, norm) if self._onset(o)]
         self.others = scan_every_start(g.others, norm)
         self.patients = scan_every_start(g.patients, norm)
         self.cared_for = scan_every_start(g.cared_for, norm)
         self.household = scan_every_start(g.household, norm)
         # A relative at home ("mom", "mi suegra") is most likely the patient, told by a carer.
         self.family = [
-            p for p in [*self.patients, *self.household] if self.text(p) not in _ME | {"myself"}
+            p for p in [*self.patients, *self.household] if self.text(p) not in ME | {"myself"}
         ]
         self.writing = scan_every_start(g.writing, norm)
         self.questions = scan_every_start(g.questions, norm)
         self.questions_after = scan_every_start(g.questions_after, norm)
 
-    def text(self, span: Span) -> str:
-        """The words of a span."""
-        return self.ctx.norm.text(span.first, span.last)
+    def _onset(self, marker: Span) -> bool:
+        """An onset marker that is neither gradual nor denied ("not the sudden kind")."""
+        if overlaps(marker, self.gradual):
+            return False
+        ctx = self.ctx
+        for cue in ctx.pre_cues:
+            between = ctx.tokens[cue.last : marker.first]
+            if cue.last <= marker.first and len(between) <= 2 and set(between) <= _FILLER:
+                return False  # "not the sudden kind", but not "sin fuerza de golpe"
+        return True
 
     def _paired(self, part: Span, state: Span, window: int) -> bool:
         ctx = self.ctx
@@ -217,10 +221,17 @@ class Reading:
 
     def gradual_for(self, span: Span) -> str:
         """A gradual marker in the sentence of a finding ("this week", "anymore")."""
+        ctx = self.ctx
         for marker in self.gradual:
-            if self.ctx.same_sentence(marker.first, span.first) or self.ctx.same_sentence(
+            sentence = ctx.same_sentence(marker.first, span.first) or ctx.same_sentence(
                 marker.first, span.last - 1
-            ):
+            )
+            if marker in self.repeats:
+                # "dropped my fork twice and now my side feels like someone else's": the
+                # repeated drop is the event, not a sign that the loss comes and goes.
+                after = marker.first >= span.last
+                sentence = sentence and (after or ctx.same_clause(marker.first, span.first))
+            if sentence:
                 return self.text(marker)
         return ""
 
@@ -254,7 +265,7 @@ class Reading:
         onset = self.onset_for(span)
         if frame.onset == "sudden":
             # "weaker since yesterday" is a worsening; "weaker all of a sudden" is not.
-            onset = next((self.text(m) for m in self.sudden if not _overlaps(m, [span])), "")
+            onset = next((self.text(m) for m in self.sudden if not overlaps(m, [span])), "")
         gradual = self.gradual_for(span) if frame.gradual_lowers else ""
         severity: Severity
         # An onset ("since lunch") outweighs a gradual marker ("won't hold it no more").
@@ -313,7 +324,16 @@ class Reading:
         """Every state span: negation words inside them ("won't", "no me") negate nothing."""
         return tuple(s for spans in self.states.values() for s in spans)
 
-    def body_talk(self) -> list[str]:
+    def _plain(self, benign: Span, part: Span) -> bool:
+        """A benign word said of a part in its sentence, outside a simile ("like", "through")."""
+        ctx = self.ctx
+        near = abs(benign.first - part.first) <= PAIR_WINDOW  # "... but ok"
+        if not (near or ctx.same_sentence(benign.first, part.first)):
+            return False
+        start = min(benign.first, part.first)
+        return not any(t in _SIMILE for t in ctx.tokens[start : benign.first])
+
+    def body_talk(self, families: tuple[str, ...] = _BODY) -> list[str]:
         """Limbs, face and breath talked about by the patient (doubt needs something to doubt).
 
         Nothing when another person, a story or a question is in the message: the words
@@ -321,78 +341,18 @@ class Reading:
         """
         if self.others or self.questions or self.questions_after or self.ctx.traps:
             return []  # "hold my breath", "the appointment is still on (en pie)"
-        if scan_every_start(self.grammar.benign, self.ctx.norm):
+        benign = scan_every_start(self.grammar.benign, self.ctx.norm)
+        spans = [s for family in families for s in self.parts.get(family, [])]
+        if families == ("breath",):
+            # Breathing itself, not "chest" or "wind" (a chest cold, winded by the stairs), and
+            # read with confidence by words of its sentence ("breathing is different with the
+            # new inhaler but ok"), not by those of a simile ("through a wet sock").
+            return [
+                self.text(s)
+                for s in spans
+                if self.text(s).startswith(_BREATHING)
+                and not any(self._plain(b, s) for b in benign)
+            ]
+        if benign:
             return []  # read with confidence: "hand surgery went well", "my hands are cold"
-        return [self.text(s) for family in _BODY for s in self.parts.get(family, [])]
-
-    def other_person(self, span: Span) -> str:
-        """Someone who is not the patient (or a story) governs the finding, or ''."""
-        ctx = self.ctx
-        for other in self.others:
-            if other.first >= span.first or span.first - other.last > SCOPE_WINDOW:
-                continue
-            if not ctx.same_sentence(other.first, span.first):
-                continue
-            between = ctx.tokens[other.last : span.first]
-            if any(t in _FIRST_PERSON for t in between):
-                continue  # "my neighbour drove me in, I can't feel my leg"
-            if any(t in _ME for t in ctx.tokens[span.first : span.last]):
-                continue  # "my neighbour found me on the floor"
-            if _overlaps(span, self.patients):
-                continue  # "our daughter found dad on the floor"
-            if span.first > other.last and any(
-                p.last < other.first and ctx.same_sentence(p.first, other.first)
-                for p in self.patients
-            ):
-                continue  # "my husband is talking to his brother who passed": the husband
-            if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
-                continue  # "my mother in law who lives with us is slurring"
-            if _overlaps(other, self.household) and not self._owned_by_other(other):
-                # "a mi suegra se le fue el mundo": the household, so the patient; but "mi
-                # suegra dice que a su hermana ..." is about the sister.
-                later = (o for o in self.others if other.last <= o.first < span.first)
-                sister = next((o for o in later if not _overlaps(o, self.household)), None)
-                if sister is not None:
-                    return self.text(sister)
-                continue
-            return self.text(other)
-        return self._story_of(span)
-
-    def _owned_by_other(self, other: Span) -> bool:
-        """'my neighbor's mother in law': a relative of someone else."""
-        return any(o is not other and o.first < other.first < o.last for o in self.others) or any(
-            o.last <= other.first and other.first - o.last <= 1 for o in self.others
-        )
-
-    def _story_of(self, span: Span) -> str:
-        """The person a story is about, carried on by pronouns ("... they took him in"), or ''."""
-        before = [o for o in self.others if o.last <= span.first]
-        other = max(before, key=lambda o: o.last) if before else None
-        if other is None or _overlaps(other, self.household):
-            return ""
-        if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
-            return ""
-        between = self.ctx.tokens[other.last : span.last]
-        if any(t in _ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
-            return ""  # the patient speaks of themselves again, or nothing points back
-        return self.text(other)
-
-    def about_writing(self, span: Span) -> str:
-        """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
-        for marker in self.writing:
-            if self.ctx.same_sentence(marker.first, span.first):
-                return self.text(marker)
-        return ""
-
-    def question(self, span: Span) -> str:
-        """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
-        for cue in self.questions:
-            # Before the finding, or inside a composed one ("said watch for slurred").
-            near = cue.first < span.last and span.first - cue.last <= SCOPE_WINDOW
-            near = near and not (cue.first <= span.first < cue.last)
-            if near and self.ctx.same_sentence(cue.first, span.first):
-                return self.text(cue)
-        for cue in self.questions_after:  # "is confusion a side effect of ...?"
-            if cue.first >= span.last and self.ctx.same_sentence(cue.first, span.last - 1):
-                return self.text(cue)
-        return ""
+        return [self.text(s) for s in spans]

@@ -31,12 +31,16 @@ STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
 _HABIT = frozenset(
     {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
+    | {"used", "using", "owned", "had", "cooked", "made", "driven", "played"}
 )
 _STATED = frozenset(
     {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
     # "y vive ahí hace 40 años": how long someone has lived or been married somewhere
     | {"lived", "lives", "living", "married", "vive", "viven", "vivimos", "casados"}
+    # "quiere ir a trabajar y está jubilado hace años": when the routine ended
+    | {"jubilado", "jubilada", "retirado", "retirada", "sold", "closed", "cerro"}
 )
+_SUBJECTS = frozenset({"i", "my", "me", "he", "she", "his", "her", "we", "they", "you", ",", ";"})
 # Words before a pet or object that make it the object of a verb, not the subject.
 _OBJECT_OF = frozenset({"at", "to", "with", "into", "toward", "towards", "con", "hacia"})
 CONTRASTS = frozenset(
@@ -378,9 +382,18 @@ class Context:
         """A pet or object is the subject ("my dog passed out", "phone died")."""
         return any(
             o.last <= span.first
-            and span.first - o.last <= 4
-            and self.same_clause(o.first, span.first)
+            and (
+                (span.first - o.last <= 4 and self.same_clause(o.first, span.first))
+                # "the cow is down and won't get up": no new subject after "and"
+                or self._shared_subject(o.last, span.first)
+            )
             # "staring at the tv remote like she has never seen one": the remote is no subject
             and not (o.first > 0 and self.tokens[o.first - 1] in _OBJECT_OF)
             for o in self.other_subjects
         )
+
+    def _shared_subject(self, start: int, end: int) -> bool:
+        """Tokens start..end-1 are a short verb phrase and "and": the subject carries over."""
+        between = self.tokens[start:end]
+        clean = not any(self.hard[i] or self.tokens[i] in _SUBJECTS for i in range(start, end))
+        return 0 < len(between) <= 5 and between[-1] in ("and", "y") and clean

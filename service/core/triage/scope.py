@@ -1,0 +1,177 @@
+"""Whose words and which mood: another person, a story, a question, typing (pure, no I/O).
+
+The methods of ``Scope`` decide whether a finding or a status word read by ``compose.Reading``
+is the patient's own report: "my neighbour passed out" is someone else's, "what do I do if my
+arm goes numb" is a question, "my texts are gibberish" is about typing.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from service.core.triage.negation import Context, Span
+
+SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
+# The patient's own voice between another person and the finding ("my sister says MY speech
+# is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
+_FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
+ME = frozenset({"me", "i", "my", "mi", "yo"})
+# A pronoun that keeps a story about someone else going ("they took him in").
+_THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
+_WE = frozenset({"we", "us", "our", "nosotros"})
+_ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
+_ASKED = frozenset({"that", "it", "this", "eso", "esto"})
+_OF = frozenset({"of", "de", "del"})
+_TYPISTS = frozenset(
+    {"son", "daughter", "wife", "husband", "grandson", "granddaughter", "nurse", "he", "she"}
+    | {"hijo", "hija", "nieto", "nieta", "esposa", "esposo", "enfermera"}
+)
+_TYPING = frozenset({"typing", "texting", "typed", "texted", "writing", "escribiendo"})
+_OWN_VERBS = frozenset({"am", "feel", "felt", "was", "estoy", "sigo", "me", "siento"})
+
+
+def overlaps(span: Span, others: list[Span]) -> bool:
+    """Whether a span shares a token with any of ``others``."""
+    return any(o.first < span.last and span.first < o.last for o in others)
+
+
+class Scope:
+    """Another person, a story, a question or typing governing a word of the message."""
+
+    ctx: Context
+    others: list[Span]
+    patients: list[Span]
+    cared_for: list[Span]
+    household: list[Span]
+    family: list[Span]
+    writing: list[Span]
+    questions: list[Span]
+    questions_after: list[Span]
+
+    def text(self, span: Span) -> str:
+        """The words of a span."""
+        return self.ctx.norm.text(span.first, span.last)
+
+    def asked(self, position: int) -> bool:
+        """A word inside a question about it ("is that the same thing I have?")."""
+        ctx = self.ctx
+        tokens = ctx.tokens
+        end = position
+        while end < len(tokens) and ctx.same_sentence(position, end):
+            end += 1
+        if end >= len(tokens) or tokens[end] != "?":
+            return False
+        start = position
+        while start > 0 and ctx.same_sentence(start - 1, position):
+            start -= 1
+        before = tokens[start:position]
+        return any(a in _ASKING and b in _ASKED for a, b in itertools.pairwise(before))
+
+    def told_of_other(self, position: int) -> bool:
+        """A word in a clause about someone else ("my neighbour is worse")."""
+        ctx = self.ctx
+        for person in [*self.others, *self.family]:
+            if person.last <= position and ctx.same_clause(person.first, position):
+                between = ctx.tokens[person.last : position]
+                if not any(t in _FIRST_PERSON or t == "me" for t in between):
+                    return person in self.others or self._patient_speaks()
+        return False
+
+    def _patient_speaks(self) -> bool:
+        """The patient speaks of themselves ("I'm the same"): relatives are then others."""
+        tokens = self.ctx.tokens
+        return any(a in ("i", "yo") and b in _OWN_VERBS for a, b in itertools.pairwise(tokens))
+
+    def other_person(self, span: Span) -> str:
+        """Someone who is not the patient (or a story) governs the finding, or ''."""
+        ctx = self.ctx
+        for other in self.others:
+            if other.first >= span.first or span.first - other.last > SCOPE_WINDOW:
+                continue
+            if not ctx.same_sentence(other.first, span.first):
+                continue
+            between = ctx.tokens[other.last - 1 : span.first]
+            if any(
+                t in _FIRST_PERSON and before not in _OF
+                for before, t in itertools.pairwise(between)
+            ):
+                # "my neighbour drove me in, I can't feel my leg"; but "la amiga de mi mamá"
+                # is the friend's.
+                continue
+            if any(t in ME for t in ctx.tokens[span.first : span.last]):
+                continue  # "my neighbour found me on the floor"
+            if overlaps(span, self.patients):
+                continue  # "our daughter found dad on the floor"
+            if span.first > other.last and any(
+                p.last < other.first and ctx.same_sentence(p.first, other.first)
+                for p in self.patients
+                if p.last < other.first - 1 or ctx.tokens[other.first] not in ("on", "from")
+            ):
+                continue  # "my husband is talking to his brother who passed": the husband
+            if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
+                continue  # "my mother in law who lives with us is slurring"
+            if overlaps(other, self.household) and not self._owned_by_other(other):
+                # "a mi suegra se le fue el mundo": the household, so the patient; but "mi
+                # suegra dice que a su hermana ..." is about the sister.
+                later = (o for o in self.others if other.last <= o.first < span.first)
+                sister = next((o for o in later if not overlaps(o, self.household)), None)
+                if sister is not None:
+                    return self.text(sister)
+                continue
+            return self.text(other)
+        return self._story_of(span)
+
+    def _owned_by_other(self, other: Span) -> bool:
+        """'my neighbor's mother in law': a relative of someone else."""
+        return any(o is not other and o.first < other.first < o.last for o in self.others) or any(
+            o.last <= other.first and other.first - o.last <= 1 for o in self.others
+        )
+
+    def _story_of(self, span: Span) -> str:
+        """The person a story is about, carried on by pronouns ("... they took him in"), or ''."""
+        before = [o for o in self.others if o.last <= span.first]
+        other = max(before, key=lambda o: o.last) if before else None
+        if other is None or overlaps(other, self.household):
+            return ""
+        if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
+            return ""
+        ctx = self.ctx
+        between = ctx.tokens[other.last : span.last]
+        if any(t in ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
+            return ""  # the patient speaks of themselves again, or nothing points back
+        opening = [i for i in range(other.first) if ctx.same_sentence(i, other.first)]
+        if not ctx.same_sentence(other.first, span.first) and any(
+            ctx.tokens[i] in ("i", "yo") for i in opening
+        ):
+            return ""  # "I can't lift my grandson anymore. Her speech ...": no story of him
+        return self.text(other)
+
+    def about_writing(self, span: Span) -> str:
+        """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
+        tokens = self.ctx.tokens
+        for marker in self.writing:
+            typist = tokens[max(marker.first - 3, 0) : marker.first]
+            verb = tokens[marker.first] in _TYPING
+            if verb and (
+                tokens[marker.last : marker.last + 1] in (("for",), ("this",))
+                or any(t in _TYPISTS for t in typist)
+            ):
+                # "my son is typing for me", "my daughter is typing this": someone writes for
+                # the patient, whose speech is still spoken.
+                continue
+            if self.ctx.same_sentence(marker.first, span.first):
+                return self.text(marker)
+        return ""
+
+    def question(self, span: Span) -> str:
+        """A question about a symptom ("what do I do if ...", "is it normal ...") or ''."""
+        for cue in self.questions:
+            # Before the finding, or inside a composed one ("said watch for slurred").
+            near = cue.first < span.last and span.first - cue.last <= SCOPE_WINDOW
+            near = near and not (cue.first <= span.first < cue.last)
+            if near and self.ctx.same_sentence(cue.first, span.first):
+                return self.text(cue)
+        for cue in self.questions_after:  # "is confusion a side effect of ...?"
+            if cue.first >= span.last and self.ctx.same_sentence(cue.first, span.last - 1):
+                return self.text(cue)
+        return ""
