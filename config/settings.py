@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# PUBLIC_BASE_URL goes into staff alerts (a dashboard link), which must fit two SMS segments.
+PUBLIC_BASE_URL_MAX_LENGTH = 64
 
 
 class ConfigError(ValueError):
@@ -126,6 +128,12 @@ class Settings:
         level = (_optional(env, "LOG_LEVEL") or "INFO").upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError("LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+        public_base_url = _url(env, "PUBLIC_BASE_URL", ("http", "https"))
+        if public_base_url is not None and len(public_base_url) > PUBLIC_BASE_URL_MAX_LENGTH:
+            raise ConfigError(
+                f"PUBLIC_BASE_URL: at most {PUBLIC_BASE_URL_MAX_LENGTH} characters "
+                "(staff alerts carry a link to it and must fit two SMS segments)"
+            )
         secret_key = _optional(env, "SECRET_KEY")
         if secret_key is not None and len(secret_key) < 16:
             raise ConfigError("SECRET_KEY: must be at least 16 characters (a long random string)")
@@ -142,8 +150,7 @@ class Settings:
             twilio_auth_token=token,
             twilio_from_number=_e164(env, "TWILIO_FROM_NUMBER"),
             twilio_api_base=_url(env, "TWILIO_API_BASE", ("http", "https")),
-            public_base_url=_url(env, "PUBLIC_BASE_URL", ("http", "https"))
-            or "http://localhost:5000",
+            public_base_url=public_base_url or "http://localhost:5000",
             emergency_number=emergency,
             send_rate_per_second=_number(env, "SEND_RATE_PER_SECOND", 1.0, 0.01),
             dispatch_interval_seconds=int(_number(env, "DISPATCH_INTERVAL_SECONDS", 5, 1)),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,6 +42,30 @@ def socket_path_for(instance_path: Path) -> Path:
         return path
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"checkin-redis-{digest}.sock"
+
+
+def embedded_redis_running(instance_path: Path) -> bool:
+    """True when the checkout's embedded Redis answers on its socket."""
+    return _answers(socket_path_for(instance_path))
+
+
+def stop_embedded_redis(instance_path: Path, timeout: float = 10.0) -> bool:
+    """Stop the checkout's embedded Redis (it saves its append-only file); True if it ran."""
+    pid_file = instance_path / "redis.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    # Redis removes its pid file last, after the append-only file is flushed; polling the
+    # pid itself would not do, since a zombie (no init reaping in a container) still "exists".
+    deadline = time.monotonic() + timeout
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return True
 
 
 def ensure_embedded_redis(instance_path: Path, timeout: float = 10.0) -> str:

@@ -62,7 +62,11 @@ def configure_logging(level: str) -> None:
         return
     root.addHandler(log_handler())
     root.setLevel(level)
-    # RQ logs every job at INFO, and the dispatch job runs every few seconds.
+    # RQ logs every job at INFO, and the dispatch job runs every few seconds; the twilio
+    # client logs each request's method, URL, headers and answer (about 11 lines per send).
     if level != "DEBUG":
-        for name in ("rq.worker", "rq.scheduler", "rq.cron"):
+        for name in QUIET_AT_INFO:
             logging.getLogger(name).setLevel(logging.WARNING)
+
+
+QUIET_AT_INFO = ("rq.worker", "rq.scheduler", "rq.cron", "twilio.http_client")

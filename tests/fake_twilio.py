@@ -1,4 +1,5 @@
-"""A local fake of Twilio's REST API (Messages and Calls) for tests and end-to-end runs."""
+"""A local fake of Twilio's REST API (Messages, Calls, IncomingPhoneNumbers, the Account) for
+tests and end-to-end runs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ import requests
 from flask import Flask, Response, jsonify, request
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from service.core.segments import count_segments
+from tests.fake_numbers import FakeNumbers
 
 API = "/2010-04-01/Accounts/<account_sid>"
 DEFAULT_MESSAGES = {
@@ -88,9 +92,8 @@ def _now() -> str:
 
 
 def _segments(body: str) -> int:
-    # Rough GSM-7 vs UCS-2 rule; good enough to look like Twilio's num_segments.
-    single, multi = (160, 153) if body.isascii() else (70, 67)
-    return 1 if len(body) <= single else -(-len(body) // multi)
+    # Twilio's num_segments: GSM-7 (extension table included) or UCS-2.
+    return count_segments(body).segments
 
 
 class FakeTwilio:
@@ -112,6 +115,8 @@ class FakeTwilio:
         self.requests: list[dict[str, Any]] = []
         self._created: dict[str, dict[str, Any]] = {}  # sid -> {"endpoint", "form", "resource"}
         self._failures: list[_Failure] = []
+        self.numbers = FakeNumbers(self.account_sid)  # IncomingPhoneNumbers of the account
+        self.account_status = "active"
         # WhatsApp numbers that wrote in the last 24 hours: free text reaches only these.
         self.whatsapp_window: set[str] = set()
         self._lock = threading.Lock()
@@ -178,6 +183,8 @@ class FakeTwilio:
             self.requests.clear()
             self._created.clear()
             self._failures.clear()
+            self.numbers.clear()
+            self.account_status = "active"
             self.whatsapp_window.clear()
         self.poster = None
 
@@ -374,6 +381,11 @@ class FakeTwilio:
                 created = self._created.get(sid)
             return jsonify(created["resource"]) if created else _not_found()
 
+        @app.get("/2010-04-01/Accounts/<account_sid>.json")
+        def account(account_sid: str) -> Response:
+            return jsonify(_account(account_sid, self.account_status))
+
+        self.numbers.register(app, self._lock)
         app.register_error_handler(404, lambda error: _not_found())
 
         @app.get("/_fake/requests")
@@ -525,6 +537,23 @@ class FakeTwilio:
             extra["start_time"] = now
             nulls = ["end_time", "duration", "parent_call_sid", "answered_by"]
         return common | extra | dict.fromkeys(nulls) | {"subresource_uris": sub}
+
+
+def _account(sid: str, status: str) -> dict[str, Any]:
+    now = _now()
+    uri = f"/2010-04-01/Accounts/{sid}.json"
+    return {
+        "sid": sid,
+        "owner_account_sid": sid,
+        "friendly_name": "Fake account",
+        "status": status,
+        "type": "Full",
+        "auth_token": "",
+        "date_created": now,
+        "date_updated": now,
+        "uri": uri,
+        "subresource_uris": {"messages": uri.replace(".json", "/Messages.json")},
+    }
 
 
 def _when(raw: str, name: str) -> tuple[datetime, bool]:

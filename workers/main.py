@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 # How often RQ's maintenance (which restarts a dead scheduler child) runs, in seconds.
 MAINTENANCE = 15
+# The worker heartbeats before each wait for a job, and waits at most WORKER_TTL - 15 s: so
+# even an idle worker heartbeats every 45 s, which `checkin worker --check` (the container
+# health check) and `checkin doctor` look for.
+WORKER_TTL = 60
 
 
 def make_worker(runtime: Runtime) -> SimpleWorker:
@@ -50,6 +54,7 @@ def make_worker(runtime: Runtime) -> SimpleWorker:
         [runtime.urgent_queue, runtime.queue],
         connection=runtime.redis,
         maintenance_interval=MAINTENANCE,
+        worker_ttl=WORKER_TTL,
     )
     # After an outage, look for Redis again every few seconds, not every minute.
     worker.max_connection_wait_time = float(runtime.settings.dispatch_interval_seconds)
@@ -118,6 +123,16 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     os.register_at_fork(after_in_child=_die_with_parent)
     runtime = build_runtime(settings)
     install(runtime)
+    # Redis unreachable at start: fail now, in one sentence (service.cli.errors); outages
+    # after the start are waited out below.
+    runtime.redis.ping()
+    log.info(
+        "worker started: queues %s, %s; dispatch every %ss; transport %s",
+        runtime.urgent_queue.name,
+        runtime.queue.name,
+        settings.dispatch_interval_seconds,
+        type(runtime.transport).__name__,
+    )
     holder = [_start_dispatch(settings)]
     stop = threading.Event()
     threading.Thread(target=_supervise, args=(settings, holder, stop), daemon=True).start()

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from service.api.validation import FieldError, Invalid, parse_instant, to_e164, valid_timezone
+from service.core.names import valid_clinic_name
 from service.core.recurrence import MAX_COUNT, parse_at_local, parse_every
 
 Language = Literal["en", "es"]
@@ -183,10 +184,14 @@ ContentSid = Annotated[
 ]
 
 
+# A clinic's name starts every SMS: at most 30 characters (service.core.names).
+ClinicName = Annotated[str, AfterValidator(valid_clinic_name)]
+
+
 class NewClinic(Schema):
     """`POST /api/v1/admin/clinics`."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: ClinicName
     on_call_phone: Phone
     phone: Annotated[str | None, AfterValidator(_optional_phone)] = Field(
         default=None, description="The clinic's own Twilio number; default TWILIO_FROM_NUMBER"
@@ -200,7 +205,7 @@ class NewClinic(Schema):
 class ClinicChanges(Schema):
     """`PATCH /api/v1/admin/clinics/{id}`: any of these (`phone` null: the shared number)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] = Field(default=ABSENT)
+    name: ClinicName = Field(default=ABSENT)
     on_call_phone: Phone = Field(default=ABSENT)
     backup_phones: list[Phone] | None = Field(
         default=None, max_length=10, description="The chain after the on-call phone, in order"

@@ -8,6 +8,7 @@ import click
 
 from config import Settings
 from service.api.validation import to_e164, valid_timezone
+from service.core.names import valid_clinic_name
 from service.core.paging import PAGING_KEYS, PagingNumbers
 from service.core.policy import PolicyNumbers
 from service.db import Clinic, make_engine, make_session_factory, upgrade, utcnow
@@ -63,8 +64,10 @@ def clinic_create(
     language: str,
 ) -> None:
     """Create a clinic; its API key is printed alone on the last line (shown only once)."""
-    if not name.strip():
-        raise click.BadParameter("must not be empty", param_hint="NAME")
+    try:
+        name = valid_clinic_name(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
     settings = Settings.from_env()
     upgrade(settings.database_url, lock_dir=settings.instance_path)  # a first command works too
     engine = make_engine(settings.database_url)
@@ -72,7 +75,7 @@ def clinic_create(
         with make_session_factory(engine)() as session:
             clinic, key = create_clinic(
                 session,
-                name=name.strip(),
+                name=name,
                 on_call_phone=on_call_phone,
                 phone=phone,
                 timezone=timezone,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.names import valid_clinic_name
 from service.db import Clinic
 from service.usecases import NotFound
 from service.usecases.audit import record
@@ -30,7 +31,11 @@ def create_clinic(
     timezone: str,
     actor: str,
 ) -> tuple[Clinic, str]:
-    """Create a clinic and return it with its new API key (the only time the key is seen)."""
+    """Create a clinic and return it with its new API key (the only time the key is seen).
+
+    ValueError when the name is not a valid clinic name (at most 30 characters).
+    """
+    name = valid_clinic_name(name)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     clinic = Clinic(
         name=name,

@@ -79,6 +79,7 @@ def test_create_list_show_and_change_a_clinic(admin_client: Any) -> None:
     [
         ({"on_call_phone": "nope"}, {"on_call_phone"}),
         ({"name": ""}, {"name"}),
+        ({"name": "W" * 31}, {"name"}),
         ({"name": None, "timezone": "Mars/Base"}, {"name", "timezone"}),
         ({"whatsapp_templates": {"en": "HX1"}}, {"whatsapp_templates.en"}),
         ({"backup_phones": ["+12025550100", "nope"]}, {"backup_phones.1"}),

@@ -31,6 +31,7 @@ def test_plain_postgres_urls_use_psycopg3() -> None:
         ({"TWILIO_FROM_NUMBER": "555-1234"}, "TWILIO_FROM_NUMBER"),
         ({"TWILIO_API_BASE": "localhost:4010"}, "TWILIO_API_BASE"),
         ({"PUBLIC_BASE_URL": "clinic.example.org"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://" + "x" * 57 + ".org"}, "PUBLIC_BASE_URL"),
         ({"EMERGENCY_NUMBER": "call-911"}, "EMERGENCY_NUMBER"),
         ({"SEND_RATE_PER_SECOND": "fast"}, "SEND_RATE_PER_SECOND"),
         ({"SEND_RATE_PER_SECOND": "0"}, "SEND_RATE_PER_SECOND"),

@@ -104,9 +104,12 @@ def test_created_message_looks_like_twilios(fake_twilio: FakeTwilio) -> None:
 def test_num_segments() -> None:
     with FakeTwilio() as fake:
         long = _post(fake, "Messages", {"To": TO, "From": FROM, "Body": "a" * 161}).json()
-        unicode = _post(fake, "Messages", {"To": TO, "From": FROM, "Body": "é" * 71}).json()
+        unicode = _post(fake, "Messages", {"To": TO, "From": FROM, "Body": "á" * 71}).json()
+        # é is GSM-7: 71 of them are still one segment.
+        gsm = _post(fake, "Messages", {"To": TO, "From": FROM, "Body": "é" * 71}).json()
 
     assert long["num_segments"] == "2" and unicode["num_segments"] == "2"
+    assert gsm["num_segments"] == "1"
 
 
 def test_fail_next_matches_endpoint_and_recipient(fake_twilio: FakeTwilio) -> None:
