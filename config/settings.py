@@ -54,6 +54,19 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse  # imported here: config stays importable without the extras
+
+    raw = _optional(env, name) or default
+    try:
+        amount = parse(raw).amount
+    except ValueError:
+        amount = 0
+    if amount < 1:
+        raise ConfigError(f"{name}: expected a rate such as 3000/minute, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
@@ -71,6 +84,9 @@ class Settings:
     dispatch_interval_seconds: int = 5
     twilio_timeout_seconds: float = 10.0
     log_level: str = "INFO"
+    # API requests per key, and failed key checks per client address (limits' syntax).
+    api_rate_limit: str = "3000/minute"
+    api_bad_key_rate_limit: str = "30/minute"
     # Signs the dashboard's session cookie; None: a random key kept under instance_path.
     secret_key: str | None = field(default=None, repr=False)
     # Bearer key of the admin API (/api/v1/admin/...); None: the admin API is off.
@@ -140,6 +156,8 @@ class Settings:
             dispatch_interval_seconds=int(_number(env, "DISPATCH_INTERVAL_SECONDS", 5, 1)),
             twilio_timeout_seconds=_number(env, "TWILIO_TIMEOUT_SECONDS", 10.0, 0.1),
             log_level=level,
+            api_rate_limit=_rate(env, "API_RATE_LIMIT", "3000/minute"),
+            api_bad_key_rate_limit=_rate(env, "API_BAD_KEY_RATE_LIMIT", "30/minute"),
             secret_key=secret_key,
             admin_api_key=admin_api_key,
         )

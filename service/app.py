@@ -17,7 +17,9 @@ from config import ConfigError, Settings
 from service.api import admin, api
 from service.core.triage import classify
 from service.dashboard import dashboard
+from service.guards import install_guards
 from service.health import checks
+from service.http_errors import http_error_response
 from service.logs import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.transport import Transport
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     app.extensions["checkin_replayer"] = replayer
     runtime.closers.append(replayer.stop)
     replayer.wake_if_spooled()
+    install_guards(app)
     app.register_blueprint(api)
     app.register_blueprint(admin)
     app.register_blueprint(twilio_hooks)
@@ -70,8 +73,8 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         return health(runtime)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response, int]:
-        return jsonify({"error": exc.description or exc.name}), exc.code or 500
+    def http_error(exc: HTTPException) -> Response:
+        return http_error_response(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:

@@ -1,13 +1,25 @@
-"""Logging that never carries a full phone number: a filter masks any that slip through."""
+"""Logging that never carries a full phone number: the formatter masks the whole record.
+
+The mask runs on the formatted text, so a traceback (a database error quoting a unique key,
+say) is covered too. SQL parameters, where names and bodies would show, never reach an
+exception's text: the engine is built with `hide_parameters=True`.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import TextIO
 
 # Eight to fifteen digits with phone-style separators, not glued to letters, dots or colons,
-# so that times, durations and ids stay readable.
-PHONE = re.compile(r"(?<![\w.:])\+?\d(?:[\s()-]{0,2}\d){7,14}(?![\w.:])")
+# so that times, durations and ids stay readable. A leading + (or its URL form %2B) marks a
+# phone anywhere; a bare run after "=" is an id (message=12345678). Dates (2010-04-01, the
+# Twilio API version, or a log timestamp) are not phones.
+PHONE = re.compile(
+    r"(?:(?<![\w.:])\+|(?<![\w.:])%2B|(?<![\w.:=+]))"
+    r"(?!\d{4}-\d{2}-\d{2}(?!\d))"
+    r"\(?\d(?:[\s()-]{0,2}\d){7,14}(?![\w.:])"
+)
 
 
 def mask(text: str) -> str:
@@ -27,15 +39,28 @@ class MaskPhones(logging.Filter):
         return True
 
 
+class MaskingFormatter(logging.Formatter):
+    """Masks phone numbers in the whole formatted record: message, traceback and stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as the base formatter writes it, phones masked."""
+        return mask(super().format(record))
+
+
+def log_handler(stream: TextIO | None = None) -> logging.Handler:
+    """The service's log handler: one line per record, phones masked everywhere in it."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPhones())
+    return handler
+
+
 def configure_logging(level: str) -> None:
     """Configure the root logger once, with the phone mask on its handler."""
     root = logging.getLogger()
-    if any(isinstance(f, MaskPhones) for h in root.handlers for f in h.filters):
+    if any(isinstance(h.formatter, MaskingFormatter) for h in root.handlers):
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskPhones())
-    root.addHandler(handler)
+    root.addHandler(log_handler())
     root.setLevel(level)
     # RQ logs every job at INFO, and the dispatch job runs every few seconds; the twilio
     # client logs each request's method, URL, headers and answer (about 11 lines per send).

@@ -8,6 +8,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -357,7 +358,13 @@ class FakeTwilio:
             )
             form = _form()
             with self._lock:
-                record = dict(method=request.method, path=request.path, form=form, auth_ok=auth_ok)
+                record = dict(
+                    method=request.method,
+                    path=request.path,
+                    form=form,
+                    auth_ok=auth_ok,
+                    at=time.time(),  # when it arrived: benchmarks measure send rates
+                )
                 self.requests.append(record)
             if self.delay:
                 self._stopping.wait(self.delay)

@@ -137,7 +137,7 @@ def import_roster() -> Response:
 
 
 @api.get("/patients/<int:patient_id>/fhir")
-@documented(response=outputs.FhirBundle, errors=(401, 404))
+@documented(response=outputs.FhirBundle, response_type="application/fhir+json", errors=(401, 404))
 def patient_fhir(patient_id: int) -> Response:
     """The patient's record as a FHIR R4 Bundle (Patient, Observations, responses, Flags)."""
     db = session()

@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from service.api import outputs
+from service.api.ratelimit import address_refused, count_bad_key, document_limits, key_refused
 from service.api.schemas import EscalationQuery, NewCheckin, NewPatient, parse, parse_query
 from service.api.spec import documented, openapi_document
 from service.api.validation import Invalid
 from service.db import CheckIn, Clinic, Escalation, Message, Patient, Schedule, utcnow
 from service.enqueue import schedule_and_enqueue
+from service.http_errors import http_error_response
+from service.ids import document_id_bounds
 from service.recurring import start_schedule_and_enqueue
 from service.request_scope import runtime, session
 from service.usecases import Conflict, NotFound
@@ -132,16 +135,16 @@ def body() -> Any:
 
 
 @api.before_request
-def authenticate() -> tuple[Response, int] | None:
-    """Find the clinic of the bearer key; the OpenAPI document is public."""
+def authenticate() -> Response | tuple[Response, int] | None:
+    """Find the clinic of the bearer key, within the rate limits; the OpenAPI document is public."""
     if request.endpoint == "api.openapi":
         return None
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     found = clinic_for_key(session(), key.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        return error(401, "missing or invalid API key")
+        return address_refused() or count_bad_key() or error(401, "missing or invalid API key")
     g.clinic = found
-    return None
+    return key_refused(found.api_key_hash)
 
 
 @api.errorhandler(Invalid)
@@ -163,16 +166,16 @@ def conflict(exc: Conflict) -> tuple[Response, int]:
 
 
 @api.errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> tuple[Response, int]:
-    """Werkzeug's errors (404, 405, 415...) as JSON."""
-    return error(exc.code or 500, exc.description or exc.name)
+def http_error(exc: HTTPException) -> Response:
+    """Werkzeug's errors (404, 405, 415...) as JSON, with their headers (Allow)."""
+    return http_error_response(exc)
 
 
 @api.get("/openapi.json")
 @documented(public=True, errors=())
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    return jsonify(openapi_document(current_app))
+    return jsonify(document_limits(document_id_bounds(openapi_document(current_app))))
 
 
 @api.post("/patients")

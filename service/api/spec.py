@@ -41,6 +41,7 @@ class Operation:
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
     body_required: bool = True
+    response_type: str = "application/json"
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = (401,)
     admin: bool = False
@@ -91,8 +92,8 @@ def _models(app: Flask) -> list[type[BaseModel]]:
     return found
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+def _json(ref: str, description: str, media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": {"$ref": ref}}}}
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
@@ -137,10 +138,12 @@ def _operation(
         }
     responses: dict[str, Any] = {}
     if op.response is not None:
-        responses[str(op.status)] = _json(refs[op.response.__name__], doc)
+        responses[str(op.status)] = _json(refs[op.response.__name__], doc, op.response_type)
     else:
         responses[str(op.status)] = {"description": doc}
-    for code in op.errors:
+    # The admin API answers 404 everywhere while ADMIN_API_KEY is unset.
+    errors = op.errors + ((404,) if op.admin and 404 not in op.errors else ())
+    for code in errors:
         text, model = ERRORS[code]
         responses[str(code)] = _json(refs[model.__name__], text)
     described["responses"] = responses

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
@@ -120,7 +121,16 @@ class CheckIn(Base):
     """One scheduled check-in; the database, not Redis, is the source of truth for it."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_status_due", "status", "due_at"),)
+    __table_args__ = (
+        # The dispatcher's question, "what is due?", follows the rows due, not the history:
+        # a partial index holds only scheduled check-ins (it replaced one on status, due_at).
+        Index(
+            "ix_checkins_scheduled_due",
+            "due_at",
+            postgresql_where=text("status = 'scheduled'"),
+            sqlite_where=text("status = 'scheduled'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
@@ -168,6 +178,28 @@ class Message(Base):
     """An SMS or call, inbound or outbound; outbound ones are sent from here exactly once."""
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # Partial indexes on the few rows the dispatcher looks for each tick (lost jobs,
+        # dead workers' sends, unfinished emergencies): the cost follows them, not the table.
+        Index(
+            "ix_messages_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_messages_sending_updated",
+            "updated_at",
+            postgresql_where=text("status = 'sending'"),
+            sqlite_where=text("status = 'sending'"),
+        ),
+        Index(
+            "ix_messages_unprocessed",
+            "id",
+            postgresql_where=text("processed IS false"),
+            sqlite_where=text("processed IS 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -185,7 +217,7 @@ class Message(Base):
     reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # False while an inbound emergency, already answered, waits for its policy to be applied.
-    processed: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    processed: Mapped[bool] = mapped_column(Boolean, default=True)
     answer: Mapped[str | None] = mapped_column(Text, default=None)
     # An outbound call's end as the service saw it: "machine", "no_input" or "answered".
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
