@@ -104,3 +104,12 @@ def test_needs_review_tab_and_the_reviewed_button(
     page = html(staff.get("/review"))
     assert "my face is not drooping" not in page and "Nothing to review." in page
     assert staff.post("/review/999999").status_code == 404
+
+
+def test_an_emergency_row_says_when_the_next_page_goes(
+    staff: Staff, patient: dict[str, Any], text_in: Any
+) -> None:
+    """The paging state: who was paged and when the next page goes out."""
+    text_in(EMERGENCY)
+    [card] = cards(html(staff.get("/")))
+    assert "Next page (#" in card and "phone 1 of the chain" in card
