@@ -7,10 +7,8 @@ from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
-from service.transport.twilio_rest import BaseRewritingHttpClient
+from service.transport.twilio_rest import twilio_client
 
 # The fields of an IncomingPhoneNumber that `checkin twilio connect` reads and sets.
 WEBHOOK_FIELDS = (
@@ -49,13 +47,10 @@ class TwilioAccount:
         api_base: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        http_client: TwilioHttpClient = (
-            BaseRewritingHttpClient(api_base, timeout=timeout)
-            if api_base
-            else TwilioHttpClient(timeout=timeout)
-        )
         self.account_sid = account_sid
-        self._client: Any = Client(account_sid, auth_token, http_client=http_client)
+        self._client: Any = twilio_client(
+            account_sid, auth_token, api_base=api_base, timeout=timeout
+        )
 
     def status(self) -> str:
         """The account's status (`active`, `suspended`, `closed`); AccountError if refused."""

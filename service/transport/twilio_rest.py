@@ -50,6 +50,19 @@ class BaseRewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
+def twilio_client(
+    account_sid: str, auth_token: str, *, api_base: str | None, timeout: float
+) -> Any:
+    """The official client with a request timeout, its URLs rewritten to `api_base` if set."""
+    # TwilioHttpClient waits forever by default; a stuck request would pin a worker or a CLI.
+    http_client: TwilioHttpClient = (
+        BaseRewritingHttpClient(api_base, timeout=timeout)
+        if api_base
+        else TwilioHttpClient(timeout=timeout)
+    )
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
 class TwilioRestTransport:
     """Transport backed by ``twilio.rest.Client``; errors become TransportError."""
 
@@ -61,13 +74,9 @@ class TwilioRestTransport:
         api_base: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        # TwilioHttpClient waits forever by default; a stuck send would pin an RQ worker.
-        http_client: TwilioHttpClient = (
-            BaseRewritingHttpClient(api_base, timeout=timeout)
-            if api_base
-            else TwilioHttpClient(timeout=timeout)
+        self._client: Any = twilio_client(
+            account_sid, auth_token, api_base=api_base, timeout=timeout
         )
-        self._client: Any = Client(account_sid, auth_token, http_client=http_client)
 
     def send_sms(
         self,
