@@ -150,15 +150,7 @@ def set_password_with_link(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         raise NotFound("this link is not valid any more")
-    staff.password_hash = _hasher().hash(password)
-    revoke_sessions(session, [staff.id], now=now)
-    record(
-        session,
-        clinic_id=staff.clinic_id,
-        actor=f"staff:{staff.id}",
-        action="staff.password",
-        subject=f"staff:{staff.id}",
-    )
+    _set_password(session, staff, password, now=now)
     return staff
 
 
@@ -171,7 +163,12 @@ def change_password(
     problem = password_problem(new)
     if problem:
         raise ValueError(problem)
-    staff.password_hash = _hasher().hash(new)
+    _set_password(session, staff, new, now=now)
+
+
+def _set_password(session: Session, staff: StaffUser, password: str, *, now: datetime) -> None:
+    """Store the new password's hash, end every session of the account, and audit it."""
+    staff.password_hash = _hasher().hash(password)
     revoke_sessions(session, [staff.id], now=now)
     record(
         session,

@@ -17,16 +17,11 @@ import pytest
 import requests
 
 from tests.fake_twilio import FakeTwilio
+from tests.faults.harness import free_port
 
 # Check-in's own commands (others add theirs to the group; Flask's must never show).
 CHECKIN_COMMANDS = {"clinic", "db", "doctor", "patient", "run", "twilio", "up", "worker"}
 FLASK_COMMANDS = {"routes", "shell"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def closed_port() -> int:
