@@ -49,6 +49,9 @@ MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
 SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
 _PERSISTS = frozenset({"still", "sigue", "todavia", "aun"})
+_SET_APART = frozenset({".", ",", "!", ";", ":", "-"})  # punctuation after a lone menu answer
+_SET_APART_TUPLES = frozenset((p,) for p in _SET_APART)
+_SENTENCE_END = frozenset({".", "!", ";"})
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,11 @@ def _menu(ctx: Context) -> tuple[list[str], list[str]]:
     if len(words) == 1 and tokens[words[0]] in number_words:
         return [number_words[tokens[words[0]]]], []
     digits: list[str] = []
+    first = words[0] if words else 0
+    opening = tokens[first] if words else ""
+    # "Three. Arms tire out ...", "uno, me siento ...": a number word set apart opens the answer.
+    if opening in number_words and tokens[first + 1 : first + 2] in _SET_APART_TUPLES:
+        digits.append(number_words[opening])
     others: list[str] = []
     for order, i in enumerate(words):
         token = tokens[i]
@@ -196,6 +204,10 @@ def _menu(ctx: Context) -> tuple[list[str], list[str]]:
         if next_word in units or previous_word in prepositions:
             continue
         if order == 0 or order == len(words) - 1 or len(words) <= 3:
+            digits.append(token)
+        elif before in _SENTENCE_END and (after in _SET_APART or after in ("", "for")):
+            # "... darts league lol. 1, hands steadier", "... 2 for me": a digit that opens a
+            # sentence alone, or for whom it is said.
             digits.append(token)
     return digits, others
 

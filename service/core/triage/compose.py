@@ -75,7 +75,9 @@ class Grammar:
     patients: Compiled
     cared_for: Compiled
     household: Compiled
+    siblings: Compiled
     writing: Compiled
+    stage: Compiled
     benign: Compiled
     questions: Compiled
     questions_after: Compiled
@@ -137,7 +139,9 @@ def grammar(language: Language) -> Grammar:
         patients=compile_list(data["patients"], macros),
         cared_for=compile_list(data["cared_for"], macros),
         household=compile_list(data.get("household", []), macros),
+        siblings=compile_list(data.get("siblings", []), macros),
         writing=compile_list(data["writing"], macros),
+        stage=compile_list(data.get("stage", []), macros),
         benign=compile_list(data["benign"], macros),
         questions=compile_list(data["questions"], macros),
         questions_after=compile_list(data["questions_after"], macros),
@@ -172,11 +176,13 @@ class Reading(Scope):
         self.patients = scan_every_start(g.patients, norm)
         self.cared_for = scan_every_start(g.cared_for, norm)
         self.household = scan_every_start(g.household, norm)
+        self.siblings = scan_every_start(g.siblings, norm)
         # A relative at home ("mom", "mi suegra") is most likely the patient, told by a carer.
         self.family = [
             p for p in [*self.patients, *self.household] if self.text(p) not in ME | {"myself"}
         ]
         self.writing = scan_every_start(g.writing, norm)
+        self.stage = scan_every_start(g.stage, norm)
         self.questions = scan_every_start(g.questions, norm)
         self.questions_after = scan_every_start(g.questions_after, norm)
 
@@ -274,6 +280,9 @@ class Reading(Scope):
         elif frame.onset in ("needed", "sudden"):
             # "legs weaker" alone is for the status words; a person reads it if nothing else is.
             severity = "emergency" if onset else "doubt"
+            if frame.onset == "sudden" and gradual:
+                # "now weaker in the legs than last week": a comparison, so a worsening.
+                severity = "doubt"
         elif frame.onset == "worse":
             severity = "worse"
         else:

@@ -51,8 +51,10 @@ def _judge(
     trap = ctx.overlapping(ctx.traps, span)
     # A degree phrase ("can't hold a cup") is a worsening, unless it began at a time
     # ("since 10"); a composed finding judges degree by its own onset rules.
-    degree = trap is not None and ctx.vocab.trap_entries[trap.index].implies is not None
-    if degree and (composed or reading.onset_for(span)):
+    entry = ctx.vocab.trap_entries[trap.index] if trap is not None else None
+    degree = entry is not None and entry.implies is not None
+    timed = bool(reading.onset_for(span)) and not (entry is not None and entry.whatever_onset)
+    if degree and (composed or timed):
         trap = None
     if trap is not None:
         trap_entry = ctx.vocab.trap_entries[trap.index]
@@ -77,10 +79,17 @@ def _judge(
         finding.state, finding.review, finding.detail = "negated", True, cue
         return
     question = reading.question(span)
+    if question and reading.told_after_question(
+        span, reading.onsets, reading.states.get("worsening", [])
+    ):
+        # "Is it normal that ...? It's gotten worse since this morning": asked, then reported.
+        question = ""
+    if not question and action and reading.in_question(span):
+        question = "asked"  # "call you or 911?": asking what to do, not saying it was done
     if question:
         finding.state, finding.review, finding.detail = "question", not action, question
         return
-    if ctx.conditional(span, action, actions):
+    if ctx.conditional(span, action, actions) and not _told_apart(ctx, reading, span, action):
         finding.state, finding.review = "conditional", not action
         return
     history = ctx.history(span)
@@ -90,6 +99,16 @@ def _judge(
     chronic = ctx.chronic_marker(span)
     if chronic:
         finding.state, finding.review, finding.detail = "chronic", True, chronic
+
+
+def _told_apart(ctx: Context, reading: Reading, span: Span, action: bool) -> bool:
+    """A symptom with its own onset in a clause the 'if' does not open ("I'll call 911 if it
+    gets worse, my face is drooping since lunch"): a report, not a hypothetical."""
+    if action:
+        return False
+    timed = any(ctx.same_clause(o.first, span.first) for o in reading.onsets)
+    opened = any(ctx.same_clause(c.first, span.first) for c in ctx.conditionals)
+    return timed and not opened
 
 
 _WORSENING = frozenset(

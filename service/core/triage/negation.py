@@ -17,6 +17,7 @@ never lets a negation silently remove a red flag: it reports it for review.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,6 +44,22 @@ _STATED = frozenset(
 _SUBJECTS = frozenset({"i", "my", "me", "he", "she", "his", "her", "we", "they", "you", ",", ";"})
 # Words before a pet or object that make it the object of a verb, not the subject.
 _OBJECT_OF = frozenset({"at", "to", "with", "into", "toward", "towards", "con", "hacia"})
+# People who can take over a sentence that began with an animal ("the cow fell and mom ..."),
+# and object pronouns: "the dog knocked her over" puts a person in the story.
+_PEOPLE = frozenset(
+    {"i", "me", "my", "myself", "we", "us", "our", "him", "her", "mom", "mum", "dad", "husband"}
+    | {"wife", "hubby", "son", "daughter", "grandma", "grandpa", "yo", "mi", "nosotros", "mama"}
+    | {"papa", "mami", "papi", "esposo", "esposa", "marido", "hijo", "hija", "abuela", "abuelo"}
+)
+_IT = frozenset({"she", "he", "it", "they"})
+_THE_ONE = frozenset({"la", "el", "one", "los", "las"})
+_WHO = frozenset({"que", "who", "that"})
+_WAS = frozenset({"was", "is", "era", "es", "fue"})
+ANIMAL_STORY = 16
+RESOLVED_WINDOW = 12  # "it has gone completely" governs a finding told this far before it
+_FULL_STOPS = frozenset(
+    {".", "!", "?", ";"}
+)  # an animal named first stays the subject of its sentence this far
 CONTRASTS = frozenset(
     {
         "but",
@@ -179,6 +196,11 @@ class Context:
     def status_traps(self) -> list[Span]:
         """Phrases where better/same/worse words do not describe the patient."""
         return scan(self.vocab.status_traps, self.norm)
+
+    @cached_property
+    def animals(self) -> list[Span]:
+        """Pets and livestock: a sentence that opens on one goes on about it."""
+        return scan(self.vocab.animals, self.norm)
 
     @cached_property
     def other_subjects(self) -> list[Span]:
@@ -336,14 +358,46 @@ class Context:
             self.same_sentence(a.first, span.first) and a.first != span.first for a in action_spans
         )
 
+    @cached_property
+    def resolved(self) -> list[Span]:
+        """'has not happened again', 'all gone now': an episode told as over."""
+        return scan(self.vocab.resolved, self.norm)
+
+    def resolved_after(self, span: Span) -> bool:
+        """The finding's sentence goes on to say it is over, and nothing new follows that."""
+        for marker in self.resolved:
+            before = self.tokens[max(marker.first - 2, 0) : marker.first]
+            if any(t in self.vocab.negation_words for t in before):
+                continue  # "it has not gone away", "never cleared up": still there
+            between = self.tokens[span.last : marker.first]
+            # "se me durmió la pierna pero ya se me quitó": "but" does not end the episode.
+            told = marker.first >= span.last and len(between) <= RESOLVED_WINDOW
+            if told and not any(t in _FULL_STOPS for t in between):
+                later = self.tokens[marker.last :]
+                # "... went away but came back an hour ago": a return is news again.
+                return not any(
+                    r.first >= marker.last
+                    and _FULL_STOPS.isdisjoint(later[: r.first - marker.last])
+                    for r in self.recent_now
+                )
+        return False
+
     def recent(self, span: Span) -> bool:
-        """A 'now' marker in the finding's clause: history/chronic markers do not apply."""
-        return any(self.same_clause(r.first, span.first) for r in self.recent_now)
+        """A 'now' marker in the finding's clause: history/chronic markers do not apply.
+
+        The "again" of "has not happened again" says it is over, not that it is back.
+        """
+        return any(
+            self.same_clause(r.first, span.first) and not self.overlapping(self.resolved, r)
+            for r in self.recent_now
+        )
 
     def history(self, span: Span) -> str:
         """'distant', 'recent' (weeks) or '' for a finding."""
         if self.recent(span):
             return ""
+        if self.resolved_after(span):
+            return "distant"
         for cue in self.history_pre:
             if (
                 span.first - CONTEXT_WINDOW <= cue.first < span.first
@@ -380,17 +434,62 @@ class Context:
 
     def other_subject(self, span: Span) -> bool:
         """A pet or object is the subject ("my dog passed out", "phone died")."""
-        return any(
+        near = any(
             o.last <= span.first
             and (
                 (span.first - o.last <= 4 and self.same_clause(o.first, span.first))
-                # "the cow is down and won't get up": no new subject after "and"
-                or self._shared_subject(o.last, span.first)
+                # "the cow is down and won't get up": no new subject after "and"; but "mom
+                # was feeding the chickens and collapsed" is mom's
+                or (self._shared_subject(o.last, span.first) and not self._person_before(o))
             )
             # "staring at the tv remote like she has never seen one": the remote is no subject
-            and not (o.first > 0 and self.tokens[o.first - 1] in _OBJECT_OF)
+            and not self._object_of(o)
             for o in self.other_subjects
         )
+        return near or any(
+            (self._animal_story(a, span) or self._cleft(a, span)) and not self._object_of(a)
+            for a in self.animals
+        )
+
+    def _person_before(self, subject: Span) -> bool:
+        """A person earlier in the clause of a pet or object: the person is the subject."""
+        start = subject.first
+        while start > 0 and self.same_clause(start - 1, subject.first):
+            start -= 1
+        return any(t in _PEOPLE or t in _IT for t in self.tokens[start : subject.first])
+
+    def _object_of(self, subject: Span) -> bool:
+        """The pet or object follows 'at', 'with', 'to': it is acted on, not the subject."""
+        return subject.first > 0 and self.tokens[subject.first - 1] in _OBJECT_OF
+
+    def _cleft(self, subject: Span, span: Span) -> bool:
+        """'the one who couldn't stand was the cow': the animal named after the finding."""
+        tokens = self.tokens
+        opening = tokens[max(span.first - 3, 0) : span.first]
+        cleft = any(a in _THE_ONE and b in _WHO for a, b in itertools.pairwise(opening))
+        between = tokens[span.last : subject.first]
+        return (
+            cleft
+            and subject.first >= span.last
+            and self.same_sentence(span.first, subject.first)
+            and any(t in _WAS for t in between)
+            and len(between) <= 4
+        )
+
+    def _animal_story(self, subject: Span, span: Span) -> bool:
+        """The sentence goes on about the animal ("lost a ewe, she went down and couldn't get
+        up") with no person named or acted on in between."""
+        if subject.last > span.first or span.first - subject.last > ANIMAL_STORY:
+            return False
+        if not self.same_sentence(subject.first, span.first):
+            return False
+        between = self.tokens[subject.last : span.last]
+        if any(t in _PEOPLE for t in between):
+            return False
+        opens = subject.first == 0 or not self.same_clause(subject.first - 1, subject.first)
+        # "mom was feeding the chickens and collapsed": an animal inside the clause is an
+        # object; only a pronoun ("lost a ewe, she went down") carries the story to it.
+        return opens or any(t in _IT for t in between)
 
     def _shared_subject(self, start: int, end: int) -> bool:
         """Tokens start..end-1 are a short verb phrase and "and": the subject carries over."""

@@ -28,6 +28,10 @@ _TYPISTS = frozenset(
 )
 _TYPING = frozenset({"typing", "texting", "typed", "texted", "writing", "escribiendo"})
 _OWN_VERBS = frozenset({"am", "feel", "felt", "was", "estoy", "sigo", "me", "siento"})
+# Spanish clitics before "me" make it the subject's own ("se me trababa", "no me sale").
+_CLITIC_ME = frozenset({"se", "no", "ya", "que"})
+_LAUGHS = frozenset({"lol", "haha", "hahaha", "jaja", "jajaja", "lmao", "jeje", "xd"})
+_IN_LAW = frozenset({"in", "politico", "politica"})
 
 
 def overlaps(span: Span, others: list[Span]) -> bool:
@@ -43,8 +47,11 @@ class Scope:
     patients: list[Span]
     cared_for: list[Span]
     household: list[Span]
+    siblings: list[Span]
+    onsets: list[Span]
     family: list[Span]
     writing: list[Span]
+    stage: list[Span]
     questions: list[Span]
     questions_after: list[Span]
 
@@ -92,7 +99,7 @@ class Scope:
                 continue
             between = ctx.tokens[other.last - 1 : span.first]
             if any(
-                t in _FIRST_PERSON and before not in _OF
+                (t in _FIRST_PERSON and before not in _OF) or (t == "me" and before in _CLITIC_ME)
                 for before, t in itertools.pairwise(between)
             ):
                 # "my neighbour drove me in, I can't feel my leg"; but "la amiga de mi mamá"
@@ -110,6 +117,8 @@ class Scope:
                 continue  # "my husband is talking to his brother who passed": the husband
             if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):
                 continue  # "my mother in law who lives with us is slurring"
+            if overlaps(other, self.siblings) and self._sibling_cared_for(other):
+                continue  # "my brother answers everything backwards since an hour ago"
             if overlaps(other, self.household) and not self._owned_by_other(other):
                 # "a mi suegra se le fue el mundo": the household, so the patient; but "mi
                 # suegra dice que a su hermana ..." is about the sister.
@@ -120,6 +129,16 @@ class Scope:
                 continue
             return self.text(other)
         return self._story_of(span)
+
+    def _sibling_cared_for(self, other: Span) -> bool:
+        """A brother or sister told with a new onset, in earnest, by someone who says nothing
+        of themselves: most likely the patient, cared for by the writer."""
+        tokens = self.ctx.tokens
+        if tokens[other.last : other.last + 1] and tokens[other.last] in _IN_LAW:
+            return False  # "my sister in law", "mi hermano politico"
+        if any(t in _LAUGHS for t in tokens) or self._patient_speaks():
+            return False
+        return bool(self.onsets)
 
     def _owned_by_other(self, other: Span) -> bool:
         """'my neighbor's mother in law': a relative of someone else."""
@@ -132,6 +151,8 @@ class Scope:
         before = [o for o in self.others if o.last <= span.first]
         other = max(before, key=lambda o: o.last) if before else None
         if other is None or overlaps(other, self.household):
+            return ""
+        if overlaps(other, self.siblings) and self._sibling_cared_for(other):
             return ""
         if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
             return ""
@@ -147,7 +168,8 @@ class Scope:
         return self.text(other)
 
     def about_writing(self, span: Span) -> str:
-        """Typing or texting in the sentence of a speech finding ("my texts are gibberish")."""
+        """Typing, or speaking on a stage, in the sentence of a speech finding ("my texts are
+        gibberish", "my words would not come out in front of the boss")."""
         tokens = self.ctx.tokens
         for marker in self.writing:
             typist = tokens[max(marker.first - 3, 0) : marker.first]
@@ -160,6 +182,32 @@ class Scope:
                 # the patient, whose speech is still spoken.
                 continue
             if self.ctx.same_sentence(marker.first, span.first):
+                return self.text(marker)
+        ctx = self.ctx
+        for marker in self.stage:
+            # "couldn't get my words out presenting to the boss": stage fright, not speech loss;
+            # but "... and now my words come out wrong" is still going on.
+            still = any(ctx.same_sentence(r.first, span.first) for r in ctx.recent_now)
+            if ctx.same_sentence(marker.first, span.first) and not still:
+                return self.text(marker)
+        return ""
+
+    def in_question(self, span: Span) -> bool:
+        """The finding's sentence ends with a question mark ("call you or 911?")."""
+        ctx = self.ctx
+        end = span.last
+        while end < len(ctx.tokens) and ctx.same_sentence(span.first, end):
+            end += 1
+        return end < len(ctx.tokens) and ctx.tokens[end] == "?"
+
+    def told_after_question(self, span: Span, onsets: list[Span], worse: list[Span]) -> str:
+        """An onset or a worsening told in a later sentence that is no question ("Is it normal
+        that I'm sipping air? It's gotten worse since this morning"), or ''."""
+        ctx = self.ctx
+        for marker in sorted([*onsets, *worse], key=lambda m: m.first):
+            if marker.first < span.last or ctx.same_sentence(marker.first, span.first):
+                continue
+            if not self.in_question(marker):
                 return self.text(marker)
         return ""
 

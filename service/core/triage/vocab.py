@@ -40,6 +40,7 @@ class TrapEntry:
     kind: str
     review: bool
     implies: str | None
+    whatever_onset: bool = False  # "choked on his toast at dinner": still food, not airway
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Vocabulary:
     status_entries: tuple[StatusEntry, ...]
     status_traps: Compiled
     other_subjects: Compiled
+    animals: Compiled
     negation_pre: Compiled
     negation_post: Compiled
     pseudo_negation: Compiled
@@ -80,6 +82,7 @@ class Vocabulary:
     history_recent: Compiled
     chronic: Compiled
     recent_now: Compiled
+    resolved: Compiled  # "has not happened again", "ya se me quito": over, told after it
     conditional: Compiled
     opt_out: Compiled
     negation_words: frozenset[str]
@@ -138,7 +141,13 @@ def vocabulary(language: Language) -> Vocabulary:
     )
     trap_phrases, trap_owner = _flatten(raw["traps"])
     trap_entries = tuple(
-        TrapEntry(e["label"], e["kind"], bool(e.get("review", False)), e.get("implies"))
+        TrapEntry(
+            e["label"],
+            e["kind"],
+            bool(e.get("review", False)),
+            e.get("implies"),
+            bool(e.get("whatever_onset", False)),
+        )
         for e in raw["traps"]
     )
     status_phrases, status_owner = _flatten(raw["status"])
@@ -176,6 +185,7 @@ def vocabulary(language: Language) -> Vocabulary:
         status_entries=tuple(status_entries[i] for i in status_owner),
         status_traps=plain("status_traps"),
         other_subjects=plain("other_subjects"),
+        animals=plain("animals"),
         negation_pre=plain("negation_pre"),
         negation_post=plain("negation_post"),
         pseudo_negation=plain("pseudo_negation"),
@@ -185,6 +195,7 @@ def vocabulary(language: Language) -> Vocabulary:
         history_recent=plain("history_recent"),
         chronic=plain("chronic"),
         recent_now=plain("recent_now"),
+        resolved=plain("resolved"),
         conditional=plain("conditional"),
         opt_out=plain("opt_out"),
         negation_words=_words(raw["negation_words"]),
