@@ -38,6 +38,7 @@ from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
     Context,
+    Span,
     scan,
     scan_every_start,
 )
@@ -52,6 +53,14 @@ _PERSISTS = frozenset({"still", "sigue", "todavia", "aun"})
 _SET_APART = frozenset({".", ",", "!", ";", ":", "-"})  # punctuation after a lone menu answer
 _SET_APART_TUPLES = frozenset((p,) for p in _SET_APART)
 _SENTENCE_END = frozenset({".", "!", ";"})
+# Words that make a worse phrase a change, which a long-standing marker does not undo.
+_CHANGE = frozenset(
+    {"worse", "worsening", "weaker", "more", "harder", "getting", "peor", "mas", "empeorando"}
+)
+# Chronic markers a worse word is compared with ("weaker than usual"), not told as.
+_CHRONIC_COMPARED = frozenset({"usual", "always", "every day", "every morning", "every night"})
+# Words that may follow a menu digit opening a sentence ("lol. 1 feeling strong", "2 for me").
+_AFTER_ANSWER = frozenset({"", "for", "feeling", "feel", "today", "tonight"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,18 @@ def _stored_language(language: object) -> Language:
     return "es" if code == "es" else "en"
 
 
+def _worse_is_news(ctx: Context, span: Span) -> bool:
+    """A worse word not said of an object ("el carro ... quedó sin fuerza") and, unless it is a
+    change ("worse", "weaker"), not told as long-standing ("wobbly like they've been for
+    months")."""
+    if ctx.other_subject(span):
+        return False
+    if any(t in _CHANGE for t in ctx.tokens[span.first : span.last]):
+        return True
+    marker = ctx.chronic_marker(span)
+    return not marker or marker in _CHRONIC_COMPARED
+
+
 def _status(ctx: Context) -> list[_StatusHit]:
     """Better/same/worse phrases in one language, after negation and conditionals."""
     vocab = ctx.vocab
@@ -113,6 +134,8 @@ def _status(ctx: Context) -> list[_StatusHit]:
         category: Category = entry.category
         strong = entry.strong
         literals = vocab.status.literals[span.index]
+        if category == "worse" and not _worse_is_news(ctx, span):
+            continue  # "legs still wobbly like they've been for months": no change, no worse
         if not ctx.inherent_negation(span, literals):
             cue = ctx.pre_negated(span.first, STATUS_PRE_WINDOW, cross_commas=False)
             if cue:
@@ -201,11 +224,11 @@ def _menu(ctx: Context) -> tuple[list[str], list[str]]:
         if previous_word in prefixes:
             digits.append(token)
             continue
-        if next_word in units or previous_word in prepositions:
-            continue
+        if next_word in units or (previous_word in prepositions and before not in _SENTENCE_END):
+            continue  # "2 days", "for 2"; but "... felt since. 1" answers the menu
         if order == 0 or order == len(words) - 1 or len(words) <= 3:
             digits.append(token)
-        elif before in _SENTENCE_END and (after in _SET_APART or after in ("", "for")):
+        elif before in _SENTENCE_END and (after in _SET_APART or after in _AFTER_ANSWER):
             # "... darts league lol. 1, hands steadier", "... 2 for me": a digit that opens a
             # sentence alone, or for whom it is said.
             digits.append(token)
@@ -328,9 +351,13 @@ def _classify(text: str, language: str) -> Triage:
     if not hits:
         hits, contrasts = other.status, other.contrasts
     digits, others = _menu(contexts["en"])
-    if digits and contexts["en"].conditionals and "?" in contexts["en"].tokens:
-        # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer.
-        digits = []
+    tokens = contexts["en"].tokens
+    if digits and contexts["en"].conditionals and "?" in tokens:
+        # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer;
+        # but a digit after the last question ("... call you first? ... normal, 2") answers it.
+        last_question = max(i for i, t in enumerate(tokens) if t == "?")
+        if not any(t in MENU for t in tokens[last_question + 1 :]):
+            digits = []
     category, reasons = _decide_status(hits, contrasts, digits)
     ctx = contexts[chosen]
     later = None

@@ -46,6 +46,13 @@ _BODY = ("limb", "face", "breath", "saliva")  # families whose mere mention is b
 _FILLER = frozenset({"the", "a", "so", "that", "very", "really", "all", "was", "fue", "tan", "muy"})
 _SIMILE = frozenset({"like", "through", "thru", "as", "como"})
 _BREATHING = ("breath", "lung", "air", "oxygen", "respir", "aire", "pulmon")
+# "arms less tired", "menos trabada": a state said to ease is an improvement, not a loss.
+_EASED = frozenset({"less", "menos"})
+# "they said it was a TIA", "el doctor dijo": what others said, not the patient's speech.
+_HEARSAY = frozenset(
+    {"they", "doctor", "doctors", "dr", "nurse", "neurologist", "doc", "ellos", "doctora"}
+)
+_REPORTED = frozenset({"said", "says", "say", "dijo", "dijeron", "dice", "dicen"})
 
 
 @dataclass(frozen=True)
@@ -157,8 +164,25 @@ class Reading(Scope):
         self.ctx = ctx
         self.grammar = grammar(language)
         g, norm = self.grammar, ctx.norm
-        self.parts = {k: scan_every_start(c, norm) for k, c in g.parts.items()}
-        self.states = {k: scan_every_start(c, norm) for k, c in g.states.items()}
+        tokens = norm.tokens
+        self.parts = {
+            k: [
+                p
+                for p in scan_every_start(c, norm)
+                if not (
+                    tokens[p.first] in _REPORTED and p.first and tokens[p.first - 1] in _HEARSAY
+                )
+            ]
+            for k, c in g.parts.items()
+        }
+        self.states = {
+            k: [
+                s
+                for s in scan_every_start(c, norm)
+                if not (s.first and tokens[s.first - 1] in _EASED)
+            ]
+            for k, c in g.states.items()
+        }
         if self.states.get("weaker") and self.states.get("weak"):
             # "mas debiles" is a comparison (weaker), not "debiles" with an onset.
             weaker = self.states["weaker"]

@@ -122,6 +122,13 @@ def scan_every_start(compiled: Compiled, norm: Normalised) -> list[Span]:
     return spans
 
 
+# Words after "just" that make it "only": a degree, not a time.
+_ONLY_JUST = frozenset(
+    {"a", "weak", "tired", "the", "some", "my", "little", "bit", "sore", "stiff", "achy"}
+    | {"wobbly", "shaky", "slow", "same", "normal", "usual"}
+)
+
+
 class Context:
     """One message in one language, with the scope markers found in it."""
 
@@ -388,8 +395,19 @@ class Context:
         The "again" of "has not happened again" says it is over, not that it is back.
         """
         return any(
-            self.same_clause(r.first, span.first) and not self.overlapping(self.resolved, r)
+            self.same_clause(r.first, span.first)
+            and not self.overlapping(self.resolved, r)
+            and not self._only(r)
             for r in self.recent_now
+        )
+
+    def _only(self, marker: Span) -> bool:
+        """A bare "just" that means "only" ("just weak legs like usual"), not "just now"."""
+        after = self.tokens[marker.last : marker.last + 1]
+        return (
+            self.tokens[marker.first : marker.last] == ("just",)
+            and bool(after)
+            and (after[0] in _ONLY_JUST)
         )
 
     def history(self, span: Span) -> str:

@@ -17,8 +17,20 @@ SCOPE_WINDOW = 10  # another person or a question governs a finding this far aft
 _FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
 ME = frozenset({"me", "i", "my", "mi", "yo"})
 # A pronoun that keeps a story about someone else going ("they took him in").
-_THIRD = frozenset({"him", "her", "he", "she", "his", "they", "them", "their"})
+_THIRD = frozenset(
+    {"him", "her", "he", "she", "his", "they", "them", "their"}
+    | {"le", "les", "ella", "ellos", "ellas"}
+)
+# "I think" and "yo creo que" hedge what the writer saw; they do not make it the writer's own.
+_HEDGES = frozenset({"think", "guess", "bet", "reckon", "suppose", "creo", "pienso", "supongo"})
+# Someone shouting in their own voice: an "I" right after the verb opens their words ("he
+# keeps screaming I can't breathe at his game"); "yelling at me, I can't breathe" does not.
+_SHOUTS = frozenset(
+    {"screaming", "screams", "screamed", "yelling", "yells", "yelled", "shouting", "shouts"}
+    | {"shouted", "gritando", "grita", "grito", "gritaba"}
+)
 _WE = frozenset({"we", "us", "our", "nosotros"})
+_POSSESSIVE = frozenset({"my", "his", "her", "our", "their", "your", "mi", "su", "tu"})
 _ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
 _ASKED = frozenset({"that", "it", "this", "eso", "esto"})
 _OF = frozenset({"of", "de", "del"})
@@ -37,6 +49,14 @@ _IN_LAW = frozenset({"in", "politico", "politica"})
 def overlaps(span: Span, others: list[Span]) -> bool:
     """Whether a span shares a token with any of ``others``."""
     return any(o.first < span.last and span.first < o.last for o in others)
+
+
+def _quoted(tokens: tuple[str, ...]) -> bool:
+    """Tokens that open a shouted quote ("screaming I can't ...") and do not leave it by "me"."""
+    for i, (verb, first) in enumerate(itertools.pairwise(tokens)):
+        if verb in _SHOUTS and first in ("i", "yo"):
+            return "me" not in tokens[i + 1 :]
+    return False
 
 
 class Scope:
@@ -78,7 +98,12 @@ class Scope:
         """A word in a clause about someone else ("my neighbour is worse")."""
         ctx = self.ctx
         for person in [*self.others, *self.family]:
-            if person.last <= position and ctx.same_clause(person.first, position):
+            near = ctx.same_clause(person.first, position) or (
+                # "Mi hermano dice que el carro ... quedó sin fuerza. Yo sigo igual": the
+                # whole sentence is his when the patient speaks of themselves elsewhere.
+                ctx.same_sentence(person.first, position) and self._patient_speaks()
+            )
+            if person.last <= position and near:
                 between = ctx.tokens[person.last : position]
                 if not any(t in _FIRST_PERSON or t == "me" for t in between):
                     return person in self.others or self._patient_speaks()
@@ -99,16 +124,28 @@ class Scope:
                 continue
             between = ctx.tokens[other.last - 1 : span.first]
             if any(
-                (t in _FIRST_PERSON and before not in _OF) or (t == "me" and before in _CLITIC_ME)
-                for before, t in itertools.pairwise(between)
+                (t in _FIRST_PERSON and before not in _OF and not self._not_own(between, k))
+                or (t == "me" and before in _CLITIC_ME)
+                for k, (before, t) in enumerate(itertools.pairwise(between), start=1)
             ):
                 # "my neighbour drove me in, I can't feel my leg"; but "la amiga de mi mamá"
                 # is the friend's.
                 continue
-            if any(t in ME for t in ctx.tokens[span.first : span.last]):
+            shouted = _quoted(ctx.tokens[other.last : span.first])
+            if any(t in ME for t in ctx.tokens[span.first : span.last]) and not shouted:
                 continue  # "my neighbour found me on the floor"
-            if overlaps(span, self.patients):
+            if overlaps(span, self.patients) and not shouted:
                 continue  # "our daughter found dad on the floor"
+            if any(
+                other.last <= f.first
+                and f.last <= span.first
+                and not overlaps(f, self.others)
+                and not any(t in _OF for t in ctx.tokens[max(f.first - 2, 0) : f.first])
+                # "my sister's husband": the possessive was dropped, the husband is hers
+                and not (f.first == other.last and ctx.tokens[other.first] in _POSSESSIVE)
+                for f in self.family
+            ):
+                continue  # "during the game on TV grandma stopped ...": the nearer one is hers
             if span.first > other.last and any(
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
@@ -129,6 +166,12 @@ class Scope:
                 continue
             return self.text(other)
         return self._story_of(span)
+
+    @staticmethod
+    def _not_own(between: tuple[str, ...], k: int) -> bool:
+        """The first person at ``between[k]`` hedges ("I think") or is a shouted quote."""
+        after = between[k + 1 : k + 2]
+        return bool(after and after[0] in _HEDGES) or _quoted(between[: k + 1])
 
     def _sibling_cared_for(self, other: Span) -> bool:
         """A brother or sister told with a new onset, in earnest, by someone who says nothing
@@ -158,7 +201,16 @@ class Scope:
             return ""
         ctx = self.ctx
         between = ctx.tokens[other.last : span.last]
-        if any(t in ME or t in _WE for t in between) or not any(t in _THIRD for t in between):
+        own = [
+            t
+            for k, t in enumerate(between)
+            if (t in ME or t in _WE) and not self._not_own(between, k)
+        ]
+        # "yo creo que se desmayó": a hedge, and "se" before the finding is third person.
+        third = any(t in _THIRD for t in between) or ctx.tokens[span.first - 1 : span.first] == (
+            "se",
+        )
+        if own or not third:
             return ""  # the patient speaks of themselves again, or nothing points back
         opening = [i for i in range(other.first) if ctx.same_sentence(i, other.first)]
         if not ctx.same_sentence(other.first, span.first) and any(
