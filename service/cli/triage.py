@@ -154,7 +154,8 @@ def train_command(files: tuple[str, ...], out: str) -> None:
     try:
         pipeline = fit(rows)
     except ImportError as error:
-        raise click.ClickException("training needs scikit-learn: pip install -e '.[dev]'") from error
+        message = "training needs scikit-learn: pip install -e '.[dev]'"
+        raise click.ClickException(message) from error
     header = {
         "files": [{"path": p.as_posix(), "sha256": _sha256(p)} for p in paths],
         "rows": len(rows),

@@ -36,11 +36,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from service.core.triage import learned
 from service.core.triage.compose import Reading
 from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
 from service.core.triage.keywords import match_keyword
-from service.core.triage.learned import read as learned_read
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
@@ -445,27 +445,35 @@ def _second_reading(text: str, rules: Triage) -> Triage:
     """The rules' result, made an emergency for review if the learned reader is confident."""
     if rules.category == "emergency" or not _free_text(text):
         return rules
-    reading = learned_read(text)
-    if reading.probability < LEARNED_THRESHOLD:
+    if learned.probability(text) < LEARNED_THRESHOLD:
         return rules
+    reading = learned.read(text)
     words = ", ".join(f"'{w}'" for w in reading.top(LEARNED_WORDS))
     reason = (
         f"unsure: reads like an emergency to the learned reader ({reading.probability:.2f})"
         + (f": {words}" if words else "")
     )
-    return Triage(
-        "emergency", (reason, *rules.reasons), rules.language, True, rules.opt_out_intent
-    )
+    return Triage("emergency", (reason, *rules.reasons), rules.language, True, rules.opt_out_intent)
 
 
-def classify(text: str, language: str = "en") -> Triage:
-    """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
+def _guarded(text: str, language: str, learned: bool) -> Triage:
     stored = _stored_language(language)
     try:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         if not unicodedata.normalize("NFKC", text).strip():
             return Triage("unclear", ("empty message",), stored, False, False)
-        return _second_reading(text, _classify(text, language))
+        rules = _classify(text, language)
+        return _second_reading(text, rules) if learned else rules
     except Exception:  # a reply must always get an answer; staff look at the message
         return Triage("unclear", ("could not read the message",), stored, True, False)
+
+
+def classify(text: str, language: str = "en") -> Triage:
+    """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
+    return _guarded(text, language, learned=True)
+
+
+def classify_rules(text: str, language: str = "en") -> Triage:
+    """Classify one SMS reply by the rules alone, without the learned second reader."""
+    return _guarded(text, language, learned=False)

@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,13 +51,10 @@ def char_wb_ngrams(document: str) -> list[str]:
         padded = f" {word} "
         length = len(padded)
         for n in range(low, high + 1):
-            offset = 0
-            grams.append(padded[offset : offset + n])
-            while offset + n < length:
-                offset += 1
-                grams.append(padded[offset : offset + n])
-            if offset == 0:  # a short word (shorter than n) is counted once
+            if n >= length:  # a word no longer than n is counted once, and longer n-grams stop
+                grams.append(padded)
                 break
+            grams.extend([padded[i : i + n] for i in range(length - n + 1)])
     return grams
 
 
@@ -71,26 +68,46 @@ def word_ngrams(document: str) -> list[str]:
     return grams
 
 
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One n-gram of a vectorizer: its idf, idf squared, and idf times its regression weight."""
+
+    idf: float
+    idf_squared: float
+    idf_weight: float
+
+
 @dataclass(frozen=True)
 class Vectorizer:
-    """One vectorizer's vocabulary: n-gram -> (idf, idf * weight), weight from the regression."""
+    """One vectorizer's vocabulary, with what inference needs precomputed per n-gram."""
 
-    features: Mapping[str, tuple[float, float]]
+    features: Mapping[str, Feature]
 
-    def score(self, grams: Iterable[str]) -> tuple[float, dict[str, float]]:
-        """w.x for these n-grams (sublinear tf, idf, L2 norm) and each feature's share of it."""
-        counts = Counter(g for g in grams if g in self.features)
-        if not counts:
-            return 0.0, {}
+    def _present(self, grams: list[str]) -> tuple[dict[str, float], float]:
+        """Sublinear tf (1 + log count) of the known n-grams, and the L2 norm of tf * idf."""
+        counts = Counter(grams)
+        features = self.features
+        tfs: dict[str, float] = {}
         squares = 0.0
-        shares: dict[str, float] = {}
-        for gram, count in counts.items():
-            idf, idf_weight = self.features[gram]
-            tf = 1.0 + math.log(count)
-            squares += (tf * idf) ** 2
-            shares[gram] = tf * idf_weight
-        norm = math.sqrt(squares)
-        return sum(shares.values()) / norm, {g: s / norm for g, s in shares.items()}
+        for gram in counts.keys() & features.keys():
+            count = counts[gram]
+            tf = 1.0 if count == 1 else 1.0 + math.log(count)
+            tfs[gram] = tf
+            squares += tf * tf * features[gram].idf_squared
+        return tfs, math.sqrt(squares)
+
+    def score(self, grams: list[str]) -> float:
+        """w.x for these n-grams: sublinear tf, idf, L2-normalised, dotted with the weights."""
+        tfs, norm = self._present(grams)
+        if not tfs:
+            return 0.0
+        features = self.features
+        return sum(tf * features[g].idf_weight for g, tf in tfs.items()) / norm
+
+    def shares(self, grams: list[str]) -> dict[str, float]:
+        """Each known n-gram's term of w.x."""
+        tfs, norm = self._present(grams)
+        return {g: tf * self.features[g].idf_weight / norm for g, tf in tfs.items()}
 
 
 @dataclass(frozen=True)
@@ -108,23 +125,33 @@ class Model:
             raise ValueError(f"learned reader: unknown format {data.get('format')!r}")
 
         def vectorizer(table: Mapping[str, list[float]]) -> Vectorizer:
-            return Vectorizer({g: (idf, idf * weight) for g, (idf, weight) in table.items()})
+            return Vectorizer(
+                {g: Feature(idf, idf * idf, idf * weight) for g, (idf, weight) in table.items()}
+            )
 
         return cls(vectorizer(data["char_wb"]), vectorizer(data["word"]), data["intercept"])
 
-    def read(self, text: str) -> Reading:
-        """The probability that TEXT reports an emergency, and the word features behind it."""
+    def probability(self, text: str) -> float:
+        """The probability that TEXT reports an emergency."""
         document = normalise_text(text).lower()  # scikit-learn lower-cases again: so do we
-        char_score, _ = self.chars.score(char_wb_ngrams(document))
-        word_score, shares = self.words.score(word_ngrams(document))
-        logit = char_score + word_score + self.intercept
-        probability = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else _low(logit)
+        logit = (
+            self.chars.score(char_wb_ngrams(document))
+            + self.words.score(word_ngrams(document))
+            + self.intercept
+        )
+        return _sigmoid(logit)
+
+    def read(self, text: str) -> Reading:
+        """The probability, and the word features that pushed toward emergency, most first."""
+        shares = self.words.shares(word_ngrams(normalise_text(text).lower()))
         ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
-        return Reading(probability, tuple((g, s) for g, s in ranked if s > 0))
+        return Reading(self.probability(text), tuple((g, s) for g, s in ranked if s > 0))
 
 
-def _low(logit: float) -> float:
-    """The sigmoid of a negative logit without overflowing exp()."""
+def _sigmoid(logit: float) -> float:
+    """1 / (1 + exp(-logit)), without overflowing exp() either way."""
+    if logit >= 0:
+        return 1.0 / (1.0 + math.exp(-logit))
     e = math.exp(logit)
     return e / (1.0 + e)
 
@@ -148,6 +175,11 @@ def model() -> Model:
     return Model.from_data(json.loads(text))
 
 
+def probability(text: str) -> float:
+    """The committed learned reader's probability that TEXT reports an emergency."""
+    return model().probability(text)
+
+
 def read(text: str) -> Reading:
-    """The committed learned reader's reading of TEXT."""
+    """The committed learned reader's probability and word features for TEXT."""
     return model().read(text)
