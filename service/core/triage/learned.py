@@ -21,8 +21,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from itertools import chain
+from operator import mul
 from typing import Any
 
 DATA_FILE = "vocab/learned.json"
@@ -45,17 +47,21 @@ def normalise_text(text: str) -> str:
 
 def char_wb_ngrams(document: str) -> list[str]:
     """scikit-learn's `_char_wb_ngrams`: n-grams inside words, padded with a space each side."""
+    return list(chain.from_iterable(map(_word_char_ngrams, _RUNS.sub(" ", document).split())))
+
+
+@lru_cache(maxsize=8192)  # replies reuse their words; this is most of the n-gram cost
+def _word_char_ngrams(word: str) -> tuple[str, ...]:
     low, high = CHAR_NGRAMS
+    padded = f" {word} "
+    length = len(padded)
     grams: list[str] = []
-    for word in _RUNS.sub(" ", document).split():
-        padded = f" {word} "
-        length = len(padded)
-        for n in range(low, high + 1):
-            if n >= length:  # a word no longer than n is counted once, and longer n-grams stop
-                grams.append(padded)
-                break
-            grams.extend([padded[i : i + n] for i in range(length - n + 1)])
-    return grams
+    for n in range(low, high + 1):
+        if n >= length:  # a word no longer than n is counted once, and longer n-grams stop
+            grams.append(padded)
+            break
+        grams.extend([padded[i : i + n] for i in range(length - n + 1)])
+    return tuple(grams)
 
 
 def word_ngrams(document: str) -> list[str]:
@@ -68,46 +74,44 @@ def word_ngrams(document: str) -> list[str]:
     return grams
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One n-gram of a vectorizer: its idf, idf squared, and idf times its regression weight."""
+class _SublinearTf(dict[int, float]):
+    """count -> 1 + log(count), computed once per count."""
 
-    idf: float
-    idf_squared: float
-    idf_weight: float
+    def __missing__(self, count: int) -> float:
+        tf = self[count] = 1.0 + math.log(count)
+        return tf
+
+
+_TF = _SublinearTf()
 
 
 @dataclass(frozen=True)
 class Vectorizer:
     """One vectorizer's vocabulary, with what inference needs precomputed per n-gram."""
 
-    features: Mapping[str, Feature]
+    idf_squared: Mapping[str, float]
+    idf_weight: Mapping[str, float]  # idf times the n-gram's weight in the regression
 
-    def _present(self, grams: list[str]) -> tuple[dict[str, float], float]:
-        """Sublinear tf (1 + log count) of the known n-grams, and the L2 norm of tf * idf."""
+    def _present(self, grams: list[str]) -> tuple[list[str], list[float], float]:
+        """The known n-grams, their sublinear tf (1 + log count), and the L2 norm of tf * idf."""
         counts = Counter(grams)
-        features = self.features
-        tfs: dict[str, float] = {}
-        squares = 0.0
-        for gram in counts.keys() & features.keys():
-            count = counts[gram]
-            tf = 1.0 if count == 1 else 1.0 + math.log(count)
-            tfs[gram] = tf
-            squares += tf * tf * features[gram].idf_squared
-        return tfs, math.sqrt(squares)
+        known = list(counts.keys() & self.idf_weight.keys())
+        # map() over C-level lookups: this runs for every free-text reply (p99 < 1 ms).
+        tfs = list(map(_TF.__getitem__, map(counts.__getitem__, known)))
+        squares = sum(map(mul, map(mul, tfs, tfs), map(self.idf_squared.__getitem__, known)))
+        return known, tfs, math.sqrt(squares)
 
     def score(self, grams: list[str]) -> float:
         """w.x for these n-grams: sublinear tf, idf, L2-normalised, dotted with the weights."""
-        tfs, norm = self._present(grams)
-        if not tfs:
+        known, tfs, norm = self._present(grams)
+        if not known:
             return 0.0
-        features = self.features
-        return sum(tf * features[g].idf_weight for g, tf in tfs.items()) / norm
+        return sum(map(mul, tfs, map(self.idf_weight.__getitem__, known))) / norm
 
     def shares(self, grams: list[str]) -> dict[str, float]:
         """Each known n-gram's term of w.x."""
-        tfs, norm = self._present(grams)
-        return {g: tf * self.features[g].idf_weight / norm for g, tf in tfs.items()}
+        known, tfs, norm = self._present(grams)
+        return {g: tf * self.idf_weight[g] / norm for g, tf in zip(known, tfs, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,8 @@ class Model:
 
         def vectorizer(table: Mapping[str, list[float]]) -> Vectorizer:
             return Vectorizer(
-                {g: Feature(idf, idf * idf, idf * weight) for g, (idf, weight) in table.items()}
+                {g: idf * idf for g, (idf, _) in table.items()},
+                {g: idf * weight for g, (idf, weight) in table.items()},
             )
 
         return cls(vectorizer(data["char_wb"]), vectorizer(data["word"]), data["intercept"])
