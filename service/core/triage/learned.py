@@ -98,7 +98,7 @@ class Vectorizer:
         known = list(counts.keys() & self.idf_weight.keys())
         # map() over C-level lookups: this runs for every free-text reply (p99 < 1 ms).
         tfs = list(map(_TF.__getitem__, map(counts.__getitem__, known)))
-        squares = sum(map(mul, map(mul, tfs, tfs), map(self.idf_squared.__getitem__, known)))
+        squares: float = sum(map(mul, map(mul, tfs, tfs), map(self.idf_squared.__getitem__, known)))
         return known, tfs, math.sqrt(squares)
 
     def score(self, grams: list[str]) -> float:
@@ -106,7 +106,8 @@ class Vectorizer:
         known, tfs, norm = self._present(grams)
         if not known:
             return 0.0
-        return sum(map(mul, tfs, map(self.idf_weight.__getitem__, known))) / norm
+        dot: float = sum(map(mul, tfs, map(self.idf_weight.__getitem__, known)))
+        return dot / norm
 
     def shares(self, grams: list[str]) -> dict[str, float]:
         """Each known n-gram's term of w.x."""
