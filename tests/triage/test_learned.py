@@ -43,7 +43,9 @@ def test_the_committed_data_is_trained_on_the_tuning_sets_only() -> None:
     header = _committed()["header"]
     paths = sorted(f["path"] for f in header["files"])
     expected = [f"tests/triage/blind/set{k}.jsonl" for k in "ABCDEFGH"]
-    assert paths == sorted([*expected, "tests/triage/corpus.jsonl"])
+    # written.jsonl: the rule tests' own sentences, labelled by the rules (export_written.py).
+    own = ["tests/triage/corpus.jsonl", "tests/triage/written.jsonl"]
+    assert paths == sorted([*expected, *own])
     assert header["rows"] == len(training_rows([ROOT / p for p in paths]))
 
 
@@ -105,9 +107,9 @@ def test_normalise_text(text: str, folded: str) -> None:
 @pytest.mark.parametrize(
     ("text", "language"),
     [
-        ("my hand feels funny", "en"),
-        ("my arm is bothering me", "en"),
-        ("siento la mano rara", "es"),
+        # Written for this test, read by the rules as worse.
+        ("my legs turned to jelly and I ended up sat on the floor at the bus stop", "en"),
+        ("la mitad de mi cuerpo no me hace caso", "es"),
     ],
 )
 def test_the_learned_reader_adds_an_emergency_for_review(text: str, language: str) -> None:
