@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
-    # Compile the triage vocabulary now, not inside the first webhook's 3-second answer.
+    # Compile the triage vocabulary and load the learned reader (two words the rules do not
+    # call an emergency reach it) now, not inside the first webhook's 3-second answer.
     classify("warm up")
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime

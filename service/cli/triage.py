@@ -1,8 +1,13 @@
-"""`checkin triage ...`: evaluate the classifier on labelled JSONL, or explain one message."""
+"""`checkin triage ...`: evaluate the classifier on labelled JSONL, explain one message, or
+train the learned second reader."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -10,6 +15,7 @@ import click
 from service.core.triage import classify
 from service.core.triage.evaluate import evaluate, format_misses, format_report, read_jsonl
 from service.core.triage.explain import pieces
+from service.core.triage.learned import FORMAT, normalise_text, read
 
 # From this many records on, `eval` shows a progress bar (on standard error).
 PROGRESS_FROM = 500
@@ -68,3 +74,97 @@ def explain_command(text: str, language: str) -> None:
     click.echo("read:")
     for line in pieces(text, language):
         click.echo(f"  - {line}")
+    reading = read(text)
+    click.echo(f"learned reader: {reading.probability:.3f}")
+    for gram, share in reading.features[:5]:
+        click.echo(f"  - {gram!r} +{share:.3f}")
+
+
+def training_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The labelled rows of these JSONL files (each must have text and expected)."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            records = read_jsonl(handle)
+        for number, record in enumerate(records, start=1):
+            if "expected" not in record:
+                raise ValueError(f"{path}: record {number} has no 'expected' field")
+        rows.extend(records)
+    return rows
+
+
+def fit(rows: Sequence[dict[str, Any]]) -> Any:
+    """Train the learned reader's scikit-learn pipeline on labelled rows (sklearn needed)."""
+    # Imported here: scikit-learn is a development tool, the service never loads it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    regression = LogisticRegression(C=16, max_iter=2000, class_weight="balanced")
+    pipeline = make_pipeline(make_union(chars, words), regression)
+    texts = [normalise_text(str(r["text"])) for r in rows]
+    pipeline.fit(texts, [r["expected"] == "emergency" for r in rows])
+    return pipeline
+
+
+def export(pipeline: Any, header: dict[str, Any]) -> dict[str, Any]:
+    """The learned reader's data file: n-gram -> [idf, weight] per vectorizer, and intercept."""
+    import sklearn
+
+    union, regression = pipeline.steps[0][1], pipeline.steps[1][1]
+    weights = [float(w) for w in regression.coef_[0]]
+    tables: dict[str, dict[str, list[float]]] = {}
+    start = 0
+    for name, (_, vectorizer) in zip(("char_wb", "word"), union.transformer_list, strict=True):
+        idf = vectorizer.idf_
+        vocabulary = vectorizer.vocabulary_
+        tables[name] = {
+            gram: [float(idf[i]), weights[start + i]] for gram, i in sorted(vocabulary.items())
+        }
+        start += len(vocabulary)
+    return {
+        "format": FORMAT,
+        "header": {**header, "sklearn": sklearn.__version__},
+        "intercept": float(regression.intercept_[0]),
+        **tables,
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@triage_group.command("train")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the learned reader's JSON (service/core/triage/vocab/learned.json).",
+)
+def train_command(files: tuple[str, ...], out: str) -> None:
+    """Train the learned reader on FILES (JSONL with text and expected); needs scikit-learn."""
+    paths = [Path(f) for f in files]
+    try:
+        rows = training_rows(paths)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="FILES") from error
+    try:
+        pipeline = fit(rows)
+    except ImportError as error:
+        message = "training needs scikit-learn: pip install -e '.[dev]'"
+        raise click.ClickException(message) from error
+    header = {
+        "files": [{"path": p.as_posix(), "sha256": _sha256(p)} for p in paths],
+        "rows": len(rows),
+        "label": "expected == emergency",
+    }
+    data = export(pipeline, header)
+    Path(out).write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    emergencies = sum(1 for r in rows if r["expected"] == "emergency")
+    click.echo(f"trained on {len(rows)} rows ({emergencies} emergencies) from {len(paths)} files")
+    click.echo(
+        f"wrote {out}: {len(data['char_wb'])} character and {len(data['word'])} word features"
+    )

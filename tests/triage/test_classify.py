@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from service.core.triage import classify_rules
 from service.triage import Triage, classify
 
 E, S = "en", "es"
@@ -225,7 +226,8 @@ def test_there_are_enough_cases() -> None:
     ],
 )
 def test_suppressed_red_flags_need_review(text: str, language: str, mention: str) -> None:
-    result = classify(text, language)
+    # The rules' reading: the learned reader may add an emergency on top (test_learned.py).
+    result = classify_rules(text, language)
     assert result.category != "emergency"
     assert result.needs_review
     assert any(mention in reason for reason in result.reasons), result.reasons

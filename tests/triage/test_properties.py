@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service.core.triage import classify_rules
 from service.triage import classify
 
 HERE = Path(__file__).parent
@@ -76,3 +77,20 @@ def test_classify_never_raises_and_never_falls_back(text: str, stored: str) -> N
     assert result.category in ("emergency", "worse", "same", "better", "unclear")
     # The catch-all in classify() is for bugs: generated input must never reach it.
     assert result.reasons != ("could not read the message",), text
+
+
+@FAST
+@given(
+    reply=ANY_TEXT,
+    flag=st.one_of(st.just(""), st.sampled_from([s for s, _ in RED_FLAGS])),
+    stored=st.sampled_from(["en", "es"]),
+)
+def test_the_learned_reader_only_adds_an_emergency(reply: str, flag: str, stored: str) -> None:
+    text = f"{reply}\n{flag}" if flag else reply
+    rules = classify_rules(text, stored)
+    result = classify(text, stored)
+    if rules.category == "emergency":
+        assert result == rules  # monotone: a rule emergency is never removed nor changed
+    elif result != rules:
+        assert (result.category, result.needs_review) == ("emergency", True)
+        assert result.reasons[1:] == rules.reasons

@@ -21,19 +21,26 @@ Order of precedence, safest first:
    better). When plain words disagree, what follows the last "but"/"pero" wins, else the more
    severe category. A menu digit and words that disagree give the more severe category.
 4. Anything else is unclear.
+5. The learned second reader (learned.py) reads free text the rules did not call an
+   emergency: at LEARNED_THRESHOLD or above the message becomes an emergency that a person
+   reviews, with the words that weighed most. It only ever adds an emergency; bare menu
+   answers and one-word keywords ("2", "STOP", "ACK 12") are not given to it.
 
 Free-text opt-out wording sets ``opt_out_intent``; it never changes the category.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from service.core.triage import learned
 from service.core.triage.compose import Reading
 from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
+from service.core.triage.keywords import match_keyword
 from service.core.triage.negation import (
     CONTRASTS,
     STATUS_PRE_WINDOW,
@@ -61,6 +68,18 @@ _CHANGE = frozenset(
 _CHRONIC_COMPARED = frozenset({"usual", "always", "every day", "every morning", "every night"})
 # Words that may follow a menu digit opening a sentence ("lol. 1 feeling strong", "2 for me").
 _AFTER_ANSWER = frozenset({"", "for", "feeling", "feel", "today", "tonight"})
+# The learned reader's probability from which a message the rules did not call an emergency
+# becomes one (with review): 100% recall on sets held out of its training, at a cost in false
+# alarms (bench/triage_learned.py).
+LEARNED_THRESHOLD = 0.7
+# When the rules read a red flag and set it aside (negated, someone else's, past, an idiom...),
+# the learned reader must be surer to overrule them: it reads negation poorly ("no me falta el
+# aire" is 0.58), while the double negatives and misattributions it rightly caught on sets held
+# out of its training scored 0.94 and above (bench/triage_learned.py).
+LEARNED_THRESHOLD_SET_ASIDE = 0.92
+# How many of the learned reader's word features a reason names.
+LEARNED_WORDS = 3
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -298,6 +317,7 @@ _PREFIX = {
     "question": "question about a red flag",
     "idiom": "not a red flag",
 }
+_SET_ASIDE = tuple(_PREFIX.values())
 
 
 def _classify(text: str, language: str) -> Triage:
@@ -419,14 +439,49 @@ def _classify(text: str, language: str) -> Triage:
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 
-def classify(text: str, language: str = "en") -> Triage:
-    """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
+def _free_text(text: str) -> bool:
+    """Two words with letters at least: not a menu digit ("option 1") nor a keyword ("ACK 12")."""
+    if match_keyword(text) is not None:
+        return False
+    words = [w for w in _WORD.findall(text) if any(ch.isalpha() for ch in w)]
+    return len(words) >= 2
+
+
+def _second_reading(text: str, rules: Triage) -> Triage:
+    """The rules' result, made an emergency for review if the learned reader is confident."""
+    if rules.category == "emergency" or not _free_text(text):
+        return rules
+    set_aside = any(reason.startswith(_SET_ASIDE) for reason in rules.reasons)
+    threshold = LEARNED_THRESHOLD_SET_ASIDE if set_aside else LEARNED_THRESHOLD
+    if learned.probability(text) < threshold:
+        return rules
+    reading = learned.read(text)
+    words = ", ".join(f"'{w}'" for w in reading.top(LEARNED_WORDS))
+    reason = (
+        f"unsure: reads like an emergency to the learned reader ({reading.probability:.2f})"
+        + (f": {words}" if words else "")
+    )
+    return Triage("emergency", (reason, *rules.reasons), rules.language, True, rules.opt_out_intent)
+
+
+def _guarded(text: str, language: str, learned: bool) -> Triage:
     stored = _stored_language(language)
     try:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         if not unicodedata.normalize("NFKC", text).strip():
             return Triage("unclear", ("empty message",), stored, False, False)
-        return _classify(text, language)
+        rules = _classify(text, language)
+        return _second_reading(text, rules) if learned else rules
     except Exception:  # a reply must always get an answer; staff look at the message
         return Triage("unclear", ("could not read the message",), stored, True, False)
+
+
+def classify(text: str, language: str = "en") -> Triage:
+    """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
+    return _guarded(text, language, learned=True)
+
+
+def classify_rules(text: str, language: str = "en") -> Triage:
+    """Classify one SMS reply by the rules alone, without the learned second reader."""
+    return _guarded(text, language, learned=False)
