@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -117,7 +119,7 @@ def deliver(
     if not claim(session, message_id):
         return SendResult("skipped")
     try:
-        sent = _send(
+        sent = send(
             settings,
             transport,
             message,
@@ -126,7 +128,7 @@ def deliver(
             whatsapp.plan_or_none(session, message, patient, now),
         )
     except TransportError as exc:
-        return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
+        return failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
     message.twilio_sid = sent.sid
     message.status = sent.status
     if patient is not None:
@@ -136,13 +138,60 @@ def deliver(
     return SendResult("sent")
 
 
+@cache
+def _record_statements() -> tuple[Any, Any, Any]:
+    """What Twilio answered, on the message and on its patient (built once per process)."""
+    messages: Table = Message.__table__  # type: ignore[assignment]
+    patients: Table = Patient.__table__  # type: ignore[assignment]
+    message = (
+        update(messages)
+        .where(messages.c.id == bindparam("v_message_id"))
+        .values(
+            twilio_sid=bindparam("v_sid"),
+            status=bindparam("v_status"),
+            updated_at=bindparam("v_now"),
+        )
+    )
+    patient = (
+        update(patients)
+        .where(patients.c.id == bindparam("v_patient_id"))
+        .values(last_outbound_at=bindparam("v_now"), updated_at=bindparam("v_now"))
+    )
+    # PostgreSQL: both in one statement.
+    return message, patient, patient.add_cte(message.cte("sent"))
+
+
+def record_sent(
+    connection: Connection, message_id: int, patient_id: int | None, sent: Sent, *, now: datetime
+) -> None:
+    """Store Twilio's sid and status, and when the patient was last written to.
+
+    One statement on PostgreSQL (atomic in autocommit); two in the caller's transaction on
+    SQLite. The caller commits. (Parameters are named apart from the columns: Core adds a
+    parameter that names a column to an UPDATE's SET.)
+    """
+    message, patient, both = _record_statements()
+    params = {
+        "v_message_id": message_id,
+        "v_patient_id": patient_id,
+        "v_sid": sent.sid,
+        "v_status": sent.status,
+        "v_now": now,
+    }
+    if connection.dialect.name == "postgresql":
+        connection.execute(both, params)
+        return
+    connection.execute(message, params)
+    connection.execute(patient, params)
+
+
 def clinic_language(session: Session, message: Message) -> str:
     """The language of the clinic a staff alert belongs to."""
     clinic = session.get(Clinic, message.clinic_id) if message.clinic_id else None
     return clinic.language if clinic is not None else "en"
 
 
-def _send(
+def send(
     settings: Settings,
     transport: Transport,
     message: Message,
@@ -150,6 +199,7 @@ def _send(
     language: str = "en",
     chat: whatsapp.WhatsAppSend | None = None,
 ) -> Sent:
+    """Hand a claimed message to Twilio (an SMS, a WhatsApp message or a call)."""
     callback = status_callback_url(settings)
     if message.channel in ("sms", "whatsapp"):
         template = {} if chat is None or chat.content_sid is None else chat.template_kwargs()
@@ -181,7 +231,7 @@ def _send(
     )
 
 
-def _failed(
+def failed(
     session: Session,
     message: Message,
     patient: Patient | None,
@@ -190,6 +240,7 @@ def _failed(
     now: datetime,
     last_attempt: bool,
 ) -> SendResult:
+    """Record a refused send: unconfirmed, pending again (to retry) or failed for good; commits."""
     message.error_code = exc.code
     if exc.maybe_sent:
         # Twilio may have it: resending could deliver it twice, so it is never retried.
