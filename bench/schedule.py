@@ -560,8 +560,10 @@ def profile_sends(settings: Settings, engine: Engine, count: int) -> str:
         ticks = []
         for name in ("queues the due", "while they are queued"):
             with count_round_trips(runtime.engine) as trips, count_redis() as commands:
+                started = time.perf_counter()
                 counts = dispatch_due()
-            ticks.append((name, counts.get("checkins", 0), trips.total, commands))
+                took = time.perf_counter() - started
+            ticks.append((name, counts.get("checkins", 0), trips.total, commands, took))
         worker = make_worker(runtime)
         profiler = cProfile.Profile()
         with count_round_trips(runtime.engine) as trips, count_redis() as commands:
@@ -573,8 +575,10 @@ def profile_sends(settings: Settings, engine: Engine, count: int) -> str:
         sent = count_sent(settings)
         reset_for_burst(engine, 0)
         with count_round_trips(runtime.engine) as idle_trips, count_redis() as idle_commands:
+            started = time.perf_counter()
             dispatch_due()
-        ticks.append(("idle", 0, idle_trips.total, idle_commands))
+            took = time.perf_counter() - started
+        ticks.append(("idle", 0, idle_trips.total, idle_commands, took))
     finally:
         runtime.close()
     lines.append(
@@ -586,10 +590,11 @@ def profile_sends(settings: Settings, engine: Engine, count: int) -> str:
         f"  per send: {trips.total / per:.1f} database round trips, {commands.commands / per:.1f}"
         f" Redis commands in {commands.round_trips / per:.1f} round trips (RQ's own included)"
     )
-    for name, queued, db_trips, redis_count in ticks:
+    for name, queued, db_trips, redis_count, took in ticks:
         lines.append(
-            f"  dispatcher tick {name} ({queued} queued): {db_trips} database round trips,"
-            f" {redis_count.commands} Redis commands in {redis_count.round_trips} round trips"
+            f"  dispatcher tick {name} ({queued} queued): {took * 1000:.0f} ms, {db_trips}"
+            f" database round trips, {redis_count.commands} Redis commands in"
+            f" {redis_count.round_trips} round trips"
         )
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)

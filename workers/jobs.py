@@ -18,7 +18,13 @@ from service.core.policy import REMINDER, after_checkin_sent
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
 from service.db import CheckIn, Message, Patient, utcnow
-from service.enqueue import enqueue_checkin, enqueue_message
+from service.enqueue import (
+    checkin_job_id,
+    enqueue_checkin,
+    enqueue_message,
+    message_job_id,
+    waiting_job_ids,
+)
 from service.transport import TransportError
 from service.usecases import checkin_send, delivery, dispatch_scan, silence, spool_replay, whatsapp
 from service.usecases.followup import policy_numbers, sender_number
@@ -260,18 +266,26 @@ def dispatch_due() -> dict[str, int]:
             lost_job_after=LOST_JOB,
             stale_after=STALE_SENDING,
         )
+        waiting = waiting_job_ids(runtime) if work.checkins or work.messages else set()
         for checkin_id in work.checkins:
-            counts["checkins"] += enqueue_checkin(runtime, checkin_id)
+            if checkin_job_id(checkin_id) not in waiting:
+                counts["checkins"] += enqueue_checkin(runtime, checkin_id)
         for message_id, urgent in work.messages:
-            counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
-        # One connection for the rest of the tick: one pool checkout (and pre-ping).
-        with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
-            if work.unprocessed:
-                counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
-            counts["pages"] = dispatch_pages(session, now=now)
-            counts["routine"] = sync_waiting(session, now)
-            if work.stale:
-                counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
+            if message_job_id(message_id) not in waiting:
+                counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
+        if work.needs_session():
+            # One connection for the rest of the tick: one pool checkout (and pre-ping).
+            with (
+                runtime.engine.connect() as connection,
+                runtime.sessions(bind=connection) as session,
+            ):
+                if work.unprocessed:
+                    counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
+                counts["pages"] = dispatch_pages(session, work, now=now)
+                if work.routine:
+                    counts["routine"] = sync_waiting(session, now, work.routine)
+                if work.stale:
+                    counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
         return counts
     finally:
         runtime.redis.delete(DISPATCH_LOCK)
