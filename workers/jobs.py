@@ -137,13 +137,14 @@ def autocommit(connection: Connection) -> Connection:
     return connection
 
 
-def _transaction(session: Session) -> None:
-    """Leave autocommit, so that the writes that follow commit together."""
+def _in_transactions(session: Session, wanted: bool) -> None:
+    """On PostgreSQL, leave autocommit (`wanted`: the writes that follow commit together)
+    or go back to it; the session's connection, between two of its transactions."""
     session.commit()
-    connection = session.connection()
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        session.commit()
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+    connection = session.get_bind()
+    if isinstance(connection, Connection) and connection.dialect.name == "postgresql":
+        level = connection.default_isolation_level if wanted else "AUTOCOMMIT"
+        connection.execution_options(isolation_level=level)
 
 
 def _send_due(session: Session, due: checkin_send.Due, now: datetime) -> str:
@@ -161,12 +162,13 @@ def _send_due(session: Session, due: checkin_send.Due, now: datetime) -> str:
     outgoing = outgoing_checkin(patient, checkin, now)
     _wait_for_send_slot(outgoing.from_number)
     if due.has_schedule:
-        _transaction(session)  # the next routine check-in is stored with the claim
+        _in_transactions(session, True)  # the next routine check-in goes with the claim
     message_id = checkin_send.compose(session, due, outgoing, now=now)
     if message_id is None:
         return "skipped"  # another job claimed it
     if due.has_schedule:
         sync_schedule(session, patient, now)
+        _in_transactions(session, False)
     session.commit()
     message = Message(
         id=message_id,
