@@ -46,6 +46,9 @@ LOST_JOB = timedelta(seconds=2)
 DISPATCH_LOCK = "checkin:dispatch-lock"
 # The web applies an answered emergency's policy right after answering; past this, it died.
 UNPROCESSED = timedelta(seconds=5)
+# Waiting for a send slot: the longest sleep between two tries, and the shortest.
+SLOT_POLL = 0.05
+SLOT_MIN_SLEEP = 0.001
 
 
 class NotSent(Exception):
@@ -58,13 +61,18 @@ def _last_attempt() -> bool:
 
 
 def _wait_for_send_slot(sender: str, max_wait: float = 10.0) -> None:
-    """Keep to the sender's rate (about 1 SMS a second on a US long code)."""
+    """Keep to the sender's rate (about 1 SMS a second on a US long code).
+
+    A full window frees a slot when its oldest send leaves it: sleep until then (at most
+    SLOT_POLL), not a fixed step, or every slot would be reused late and the rate held
+    short of the configured one.
+    """
     runtime = current()
     deadline = time.monotonic() + max_wait
     while not runtime.try_send_slot(sender):
         if time.monotonic() > deadline:
             raise NotSent(f"send rate of sender still exhausted after {max_wait}s")
-        time.sleep(0.05)
+        time.sleep(min(max(runtime.send_slot_free_in(sender), SLOT_MIN_SLEEP), SLOT_POLL))
 
 
 def deliver_message(message_id: int) -> str:
