@@ -11,13 +11,12 @@ import time
 from datetime import datetime, timedelta
 
 from rq import get_current_job
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from service.core.policy import REMINDER, after_checkin_sent
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
-from service.db import CheckIn, Message, Patient, utcnow
+from service.db import CheckIn, Message, Patient, autocommit, in_transactions, utcnow
 from service.enqueue import (
     checkin_job_id,
     enqueue_checkin,
@@ -76,24 +75,30 @@ def _wait_for_send_slot(sender: str, max_wait: float = 10.0) -> None:
 
 
 def deliver_message(message_id: int) -> str:
-    """Send one stored outbound message (an alert, a check-in) exactly once."""
+    """Send one stored outbound message (an alert, a check-in) exactly once.
+
+    On PostgreSQL, four round trips: the pool's pre-ping, the read, the claim, the write
+    of Twilio's answer (an autocommit connection, each write one statement).
+    """
     runtime = current()
-    # One connection for the job's transactions: one pool checkout (and pre-ping), not three.
-    with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
+    with (
+        runtime.engine.connect() as connection,
+        runtime.sessions(bind=autocommit(connection)) as session,
+    ):
         return _deliver(session, message_id)
 
 
 def _deliver(session: Session, message_id: int) -> str:
     runtime = current()
-    message = session.get(Message, message_id)
-    if message is None or message.status != "pending":
+    found = delivery.read_outbound(session, message_id)
+    if found is None or found.message.status != "pending":
         return "skipped"
-    _wait_for_send_slot(message.from_number)
+    _wait_for_send_slot(found.message.from_number)
     result = delivery.deliver(
         session,
         runtime.settings,
         runtime.transport,
-        message_id,
+        found,
         now=utcnow(),
         last_attempt=_last_attempt(),
     )
@@ -138,23 +143,6 @@ def send_checkin(checkin_id: int) -> str:
     return "skipped"
 
 
-def autocommit(connection: Connection) -> Connection:
-    """On PostgreSQL, a connection whose single statements commit themselves (no BEGIN)."""
-    if connection.dialect.name == "postgresql":
-        return connection.execution_options(isolation_level="AUTOCOMMIT")
-    return connection
-
-
-def _in_transactions(session: Session, wanted: bool) -> None:
-    """On PostgreSQL, leave autocommit (`wanted`: the writes that follow commit together)
-    or go back to it; the session's connection, between two of its transactions."""
-    session.commit()
-    connection = session.get_bind()
-    if isinstance(connection, Connection) and connection.dialect.name == "postgresql":
-        level = connection.default_isolation_level if wanted else "AUTOCOMMIT"
-        connection.execution_options(isolation_level=level)
-
-
 def _send_due(session: Session, due: checkin_send.Due, now: datetime) -> str:
     """Re-check the patient, claim and store, send, record: the normal path of a check-in."""
     runtime = current()
@@ -170,13 +158,13 @@ def _send_due(session: Session, due: checkin_send.Due, now: datetime) -> str:
     outgoing = outgoing_checkin(patient, checkin, now)
     _wait_for_send_slot(outgoing.from_number)
     if due.has_schedule:
-        _in_transactions(session, True)  # the next routine check-in goes with the claim
+        in_transactions(session, True)  # the next routine check-in goes with the claim
     message_id = checkin_send.compose(session, due, outgoing, now=now)
     if message_id is None:
         return "skipped"  # another job claimed it
     if due.has_schedule:
         sync_schedule(session, patient, now)
-        _in_transactions(session, False)
+        in_transactions(session, False)
     session.commit()
     message = Message(
         id=message_id,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from service.core.texts import text
-from service.db import CheckIn, Clinic, Message, Patient
+from service.db import CheckIn, Clinic, Escalation, Message, Patient, in_transactions
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
 from service.twiml import voice_alert, voice_say
 from service.usecases import paging, whatsapp
@@ -90,33 +90,61 @@ def claim(session: Session, message_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """A stored outbound message as its delivery reads it."""
+
+    message: Message
+    patient: Patient | None
+    language: str  # its clinic's, for a staff alert's call
+    escalation_status: str | None
+
+
+@cache
+def _outbound_statement() -> Any:
+    return (
+        select(Message, Patient, Clinic.language, Escalation.status)
+        .outerjoin(Patient, Patient.id == Message.patient_id)
+        .outerjoin(Clinic, Clinic.id == Message.clinic_id)
+        .outerjoin(Escalation, Escalation.id == Message.escalation_id)
+        .where(Message.id == bindparam("v_message_id"))
+    )
+
+
+def read_outbound(session: Session, message_id: int) -> Outbound | None:
+    """The message, its patient, its clinic's language and its escalation's status: one query."""
+    row = session.execute(_outbound_statement(), {"v_message_id": message_id}).first()
+    if row is None:
+        return None
+    message, patient, language, escalation_status = row
+    return Outbound(message, patient, language or "en", escalation_status)
+
+
 def deliver(
     session: Session,
     settings: Settings,
     transport: Transport,
-    message_id: int,
+    found: Outbound,
     *,
     now: datetime,
     last_attempt: bool,
 ) -> SendResult:
-    """Send one stored outbound message exactly once, re-checking the patient first."""
-    message = session.get(Message, message_id)
-    if message is None or message.direction != "outbound":
+    """Send one stored outbound message exactly once, re-checking the patient first.
+
+    After the read: the claim, the send, one write of Twilio's answer; on an autocommit
+    connection (PostgreSQL) each is one statement and needs no BEGIN or COMMIT.
+    """
+    message, patient = found.message, found.patient
+    if message.direction != "outbound":
         return SendResult("skipped")
-    patient = session.get(Patient, message.patient_id) if message.patient_id else None
-    if (
-        patient is not None
-        and patient.status in ("opted_out", "archived")
-        and message.status == "pending"
+    if message.status == "pending" and (
+        (patient is not None and patient.status in ("opted_out", "archived"))
+        # acknowledged while this page waited: it is moot
+        or paging.is_acknowledged(message, found.escalation_status)
     ):
-        message.status = "cancelled"
-        session.commit()
+        cancel(session, message.id)
         return SendResult("skipped")
-    if message.status == "pending" and paging.is_acknowledged(session, message):
-        message.status = "cancelled"  # acknowledged while this page waited: it is moot
-        session.commit()
-        return SendResult("skipped")
-    if not claim(session, message_id):
+    if not claim(session, message.id):
         return SendResult("skipped")
     try:
         sent = send(
@@ -124,18 +152,27 @@ def deliver(
             transport,
             message,
             patient,
-            clinic_language(session, message),
+            found.language,
             whatsapp.plan_or_none(session, message, patient, now),
         )
     except TransportError as exc:
+        in_transactions(session, True)  # what a refusal changes is written at once
         return failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
-    message.twilio_sid = sent.sid
-    message.status = sent.status
-    if patient is not None:
-        patient.last_outbound_at = now
+    record_sent(session.connection(), message.id, message.patient_id, sent, now=now)
     session.commit()
     log.info("sent %s %s message=%s", message.purpose, message.channel, message.id)
     return SendResult("sent")
+
+
+def cancel(session: Session, message_id: int) -> None:
+    """A pending message that must not go out any more: cancelled, if still pending."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 @cache

@@ -336,12 +336,12 @@ def expire_unknown_pages(
     return len(rows)
 
 
-def is_acknowledged(session: Session, message: Message) -> bool:
-    """Whether the escalation an alert belongs to was acknowledged (the alert is moot)."""
+def is_acknowledged(message: Message, escalation_status: str | None) -> bool:
+    """Whether the escalation a page belongs to (its status given) was acknowledged: the
+    page is moot."""
     if message.escalation_id is None or message.purpose not in (PAGE, FINAL):
         return False
-    status = session.scalar(select(Escalation.status).where(Escalation.id == message.escalation_id))
-    return status == "acknowledged"
+    return escalation_status == "acknowledged"
 
 
 def stop(session: Session, escalation: Escalation, *, now: datetime, actor: str, via: str) -> bool:

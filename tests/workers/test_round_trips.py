@@ -7,6 +7,9 @@ change that adds round trips to these loops fails here. History (PostgreSQL / SQ
   (issue 8) and recurring schedules (issue 12) grew it to 11 / 5; since issue 11's second
   review every list the tick may act on is one part of the scan: 2 / 1 again (the pool's
   pre-ping and the scan);
+- the delivery of a stored message (an on-call page): 10 / 7 before issue 11's second
+  review, 4 / 6 after it (one read joins the patient, the clinic's language and the
+  escalation's status; claim and record are single statements);
 - the send of a check-in: 20 / 14, then 13 / 9, then 16 / 12 with the default reminder and
   schedules; since issue 11's second review 4 / 8: the pre-ping, the read, one statement
   that claims the check-in and stores its message (and its reminder), one that records
@@ -30,6 +33,7 @@ PHONE = "+12025550123"
 # Round trips, PostgreSQL / SQLite.
 IDLE_TICK = (2, 1)  # pre-ping + the scan
 SEND = (4, 8)  # pre-ping, read, claim-and-store, record (SQLite: one statement per row)
+DELIVER = (4, 6)  # a page: pre-ping, read, claim, record (SQLite: 2 records, 2 COMMIT)
 # A patient with a recurring schedule: its next occurrence is decided with the claim, in a
 # transaction (+ BEGIN, the schedule's three queries, COMMIT).
 SEND_WITH_SCHEDULE = (9, 11)
@@ -128,3 +132,20 @@ def test_the_send_of_a_scheduled_occurrence(
     # The reminder comes sooner than the next occurrence, so it waits alone (the routine
     # one returns once it has gone out); both were decided with the claim.
     assert sorted(waiting) == ["reminder"]
+
+
+def test_the_delivery_of_a_page(
+    runtime: Runtime, text_in: Any, make_patient: Any, fake_twilio: Any
+) -> None:
+    make_patient(PHONE)
+    assert text_in("I can't breathe").status_code == 200  # pages the on-call phone
+    with runtime.sessions() as db:
+        pages = db.scalars(
+            select(Message.id).where(Message.purpose == "alert", Message.status == "pending")
+        ).all()
+    assert len(pages) == 2  # an SMS and a call
+    runtime.redis.flushdb()
+    jobs.deliver_message(pages[0])  # warm
+    assert trips(runtime, lambda: jobs.deliver_message(pages[1])) <= budget(runtime, DELIVER)
+    assert len(fake_twilio.messages()) + len(fake_twilio.calls()) == 2
+    assert jobs.deliver_message(pages[1]) == "skipped"  # run twice: sent once
