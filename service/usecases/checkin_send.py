@@ -102,6 +102,8 @@ def read(session: Session, checkin_id: int) -> Due | None:
 
 
 def _param(name: str, column: Any) -> Any:
+    # Named apart from the columns ("v_..."): Core adds a parameter that names a column of
+    # an UPDATE's table to its SET.
     return bindparam(name, type_=column.type)
 
 
@@ -170,6 +172,8 @@ def _message_values(*message_id: Any) -> Any:
     )
 
 
+# The columns the write fills (in the order of `_message_values`); SQLite lets the id be
+# drawn by the insert itself.
 MESSAGE_COLUMNS = [
     "id",
     "clinic_id",
