@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -81,6 +82,15 @@ class Runtime:
         """Take one slot of the sender's per-second budget (Twilio's long-code rate)."""
         limiter, item = self._limiter
         return bool(limiter.hit(item, "send", sender))
+
+    def send_slot_free_in(self, sender: str) -> float:
+        """Seconds until the sender's window has a free slot (0 if it has one now)."""
+        limiter, item = self._limiter
+        stats = limiter.get_window_stats(item, "send", sender)
+        if stats.remaining > 0:
+            return 0.0
+        # Full: a slot frees when the oldest send in the window leaves it.
+        return max(0.0, stats.reset_time - time.time())
 
     def close(self) -> None:
         """Stop background work, then release pooled connections."""

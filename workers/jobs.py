@@ -11,18 +11,23 @@ import time
 from datetime import datetime, timedelta
 
 from rq import get_current_job
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from service.core.policy import REMINDER, after_checkin_sent
 from service.core.schedule import outside_quiet_hours
 from service.core.texts import text
-from service.db import CheckIn, Message, Patient, utcnow
-from service.enqueue import enqueue_checkin, enqueue_message
-from service.usecases import delivery, dispatch_scan, silence, spool_replay
+from service.db import CheckIn, Message, Patient, autocommit, in_transactions, utcnow
+from service.enqueue import (
+    checkin_job_id,
+    enqueue_checkin,
+    enqueue_message,
+    message_job_id,
+    waiting_job_ids,
+)
+from service.transport import TransportError
+from service.usecases import checkin_send, delivery, dispatch_scan, silence, spool_replay, whatsapp
 from service.usecases.followup import policy_numbers, sender_number
 from service.usecases.inbound import process_reply, unprocessed_message_ids
-from service.usecases.patients import add_checkin, next_checkin_at
 from service.usecases.schedules import sync_schedule, sync_waiting
 from service.usecases.voice import checkin_question
 from service.whatsapp import address
@@ -40,6 +45,9 @@ LOST_JOB = timedelta(seconds=2)
 DISPATCH_LOCK = "checkin:dispatch-lock"
 # The web applies an answered emergency's policy right after answering; past this, it died.
 UNPROCESSED = timedelta(seconds=5)
+# Waiting for a send slot: the longest sleep between two tries, and the shortest.
+SLOT_POLL = 0.05
+SLOT_MIN_SLEEP = 0.001
 
 
 class NotSent(Exception):
@@ -52,34 +60,45 @@ def _last_attempt() -> bool:
 
 
 def _wait_for_send_slot(sender: str, max_wait: float = 10.0) -> None:
-    """Keep to the sender's rate (about 1 SMS a second on a US long code)."""
+    """Keep to the sender's rate (about 1 SMS a second on a US long code).
+
+    A full window frees a slot when its oldest send leaves it: sleep until then (at most
+    SLOT_POLL), not a fixed step, or every slot would be reused late and the rate held
+    short of the configured one.
+    """
     runtime = current()
     deadline = time.monotonic() + max_wait
     while not runtime.try_send_slot(sender):
         if time.monotonic() > deadline:
             raise NotSent(f"send rate of sender still exhausted after {max_wait}s")
-        time.sleep(0.05)
+        time.sleep(min(max(runtime.send_slot_free_in(sender), SLOT_MIN_SLEEP), SLOT_POLL))
 
 
 def deliver_message(message_id: int) -> str:
-    """Send one stored outbound message (an alert, a check-in) exactly once."""
+    """Send one stored outbound message (an alert, a check-in) exactly once.
+
+    On PostgreSQL, four round trips: the pool's pre-ping, the read, the claim, the write
+    of Twilio's answer (an autocommit connection, each write one statement).
+    """
     runtime = current()
-    # One connection for the job's transactions: one pool checkout (and pre-ping), not three.
-    with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
+    with (
+        runtime.engine.connect() as connection,
+        runtime.sessions(bind=autocommit(connection)) as session,
+    ):
         return _deliver(session, message_id)
 
 
 def _deliver(session: Session, message_id: int) -> str:
     runtime = current()
-    message = session.get(Message, message_id)
-    if message is None or message.status != "pending":
+    found = delivery.read_outbound(session, message_id)
+    if found is None or found.message.status != "pending":
         return "skipped"
-    _wait_for_send_slot(message.from_number)
+    _wait_for_send_slot(found.message.from_number)
     result = delivery.deliver(
         session,
         runtime.settings,
         runtime.transport,
-        message_id,
+        found,
         now=utcnow(),
         last_attempt=_last_attempt(),
     )
@@ -96,77 +115,118 @@ def apply_status(sid: str, status: str, error_code: int | None) -> bool:
 
 
 def send_checkin(checkin_id: int) -> str:
-    """Turn a due check-in into one outbound message and send it.
+    """Turn a due check-in into one outbound message and send it (see checkin_send).
 
-    One read (the check-in, its patient and clinic), one transaction that stores the
-    message and marks the check-in sent, then the delivery on the same connection.
+    On PostgreSQL, four round trips: the pool's pre-ping, the read, the write that claims
+    the check-in and stores its message, and the write of Twilio's answer; the connection
+    is in autocommit and each write is one atomic statement.
     """
     runtime = current()
-    settings = runtime.settings
     now = utcnow()
+    with (
+        runtime.engine.connect() as connection,
+        runtime.sessions(bind=autocommit(connection)) as session,
+    ):
+        due = checkin_send.read(session, checkin_id)
+        if due is None:
+            return "skipped"
+        checkin = due.checkin
+        if checkin.kind != silence.SILENCE and checkin.status != "sent":
+            return _send_due(session, due, now)
+    # A silence timer, or a retry of a send whose message exists: their writes go in
+    # transactions of their own.
     with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
-        row = session.execute(
-            select(CheckIn, Patient)
-            .join(Patient, Patient.id == CheckIn.patient_id)
-            .join(Patient.clinic)
-            .options(contains_eager(Patient.clinic))
-            .where(CheckIn.id == checkin_id)
-        ).first()
-        if row is None:
-            return "skipped"
-        checkin, patient = row[0], row[1]
         if checkin.kind == silence.SILENCE:
-            return silence.check(session, settings, checkin_id, now=now)
-        if checkin.status == "sent" and checkin.message_id is not None:
-            return _deliver(session, checkin.message_id)  # a retry: the message exists
-        if checkin.status != "scheduled" or checkin.due_at > now:
-            return "skipped"
-        if patient.status in ("opted_out", "paused", "archived"):
-            checkin.status = "cancelled"
-            session.commit()
-            return "cancelled"
-        later = outside_quiet_hours(now, patient.timezone)
-        if later > now:
-            # It became due in quiet hours (e.g. the worker was down): wait for morning.
-            checkin.due_at = later
-            session.commit()
-            return "deferred"
-        message = Message(
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
-            direction="outbound",
-            channel=checkin.channel,
-            purpose="checkin",
-            to_number=address(patient.phone, checkin.channel),
-            from_number=address(sender_number(patient.clinic, settings), checkin.channel),
-            body=checkin_text(patient, checkin.kind, checkin.channel),
-            status="pending",
-        )
-        session.add(message)
-        session.flush()
-        # The claim and the link in one statement: only one job turns it into a message.
-        claimed = session.execute(
-            update(CheckIn)
-            .where(CheckIn.id == checkin_id, CheckIn.status == "scheduled")
-            .values(status="sent", message_id=message.id)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(claimed, "rowcount", 0) != 1:
-            session.rollback()
-            return "skipped"
-        schedule_reminder(session, patient, checkin, now)
-        silence.after_sent(session, patient, checkin, now)
-        sync_schedule(session, patient, now)  # the next routine check-in, if any
-        session.commit()
-        return _deliver(session, message.id)
+            return silence.check(session, runtime.settings, checkin_id, now=now)
+        if checkin.message_id is not None:
+            return _deliver(session, checkin.message_id)
+    return "skipped"
 
 
-def schedule_reminder(session: Session, patient: Patient, checkin: CheckIn, now: datetime) -> None:
-    """One reminder if this check-in goes unanswered, unless something else is scheduled."""
-    delay = after_checkin_sent(checkin.kind, policy_numbers(patient.clinic))
-    if delay is None or next_checkin_at(session, patient.id) is not None:
-        return
-    add_checkin(session, patient, due=now + delay, channel=checkin.channel, kind=REMINDER)
+def _send_due(session: Session, due: checkin_send.Due, now: datetime) -> str:
+    """Re-check the patient, claim and store, send, record: the normal path of a check-in."""
+    runtime = current()
+    checkin, patient = due.checkin, due.patient
+    if checkin.status != "scheduled" or checkin.due_at > now:
+        return "skipped"
+    if patient.status in ("opted_out", "paused", "archived"):
+        return checkin_send.cancel(session, checkin.id)
+    later = outside_quiet_hours(now, patient.timezone)
+    if later > now:
+        # It became due in quiet hours (e.g. the worker was down): wait for morning.
+        return checkin_send.defer(session, checkin.id, later)
+    outgoing = outgoing_checkin(patient, checkin, now)
+    _wait_for_send_slot(outgoing.from_number)
+    if due.has_schedule:
+        in_transactions(session, True)  # the next routine check-in goes with the claim
+    message_id = checkin_send.compose(session, due, outgoing, now=now)
+    if message_id is None:
+        return "skipped"  # another job claimed it
+    if due.has_schedule:
+        sync_schedule(session, patient, now)
+        in_transactions(session, False)
+    session.commit()
+    message = Message(
+        id=message_id,
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        direction="outbound",
+        purpose="checkin",
+        status="sending",
+        channel=outgoing.channel,
+        to_number=outgoing.to_number,
+        from_number=outgoing.from_number,
+        body=outgoing.body,
+    )
+    try:
+        sent = delivery.send(
+            runtime.settings,
+            runtime.transport,
+            message,
+            patient,
+            chat=whatsapp.plan_or_none(session, message, patient, now),
+        )
+    except TransportError as exc:
+        return _send_failed(message_id, exc, now)
+    delivery.record_sent(session.connection(), message_id, patient.id, sent, now=now)
+    session.commit()
+    log.info("sent checkin %s message=%s", outgoing.channel, message_id)
+    return "sent"
+
+
+def _send_failed(message_id: int, exc: TransportError, now: datetime) -> str:
+    """Record a refused send as delivery does; RQ retries what may be retried."""
+    runtime = current()
+    with runtime.sessions() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        patient = session.get(Patient, message.patient_id) if message.patient_id else None
+        result = delivery.failed(
+            session, message, patient, exc, now=now, last_attempt=_last_attempt()
+        )
+    if result.outcome == "retry":
+        raise NotSent(f"message {message_id}: {result.kind}")
+    return result.outcome
+
+
+def outgoing_checkin(patient: Patient, checkin: CheckIn, now: datetime) -> checkin_send.Outgoing:
+    """The message a check-in becomes, and the reminder and silence timer that follow it."""
+    settings = current().settings
+    numbers = policy_numbers(patient.clinic)
+    reminder = after_checkin_sent(checkin.kind, numbers)
+    silence_after = numbers.no_reply_reminder if checkin.kind == REMINDER else None
+    return checkin_send.Outgoing(
+        channel=checkin.channel,
+        to_number=address(patient.phone, checkin.channel),
+        from_number=address(sender_number(patient.clinic, settings), checkin.channel),
+        body=checkin_text(patient, checkin.kind, checkin.channel),
+        reminder_due=None
+        if reminder is None
+        else outside_quiet_hours(now + reminder, patient.timezone),
+        silence_due=None
+        if silence_after is None
+        else outside_quiet_hours(now + silence_after, patient.timezone),
+    )
 
 
 def checkin_text(patient: Patient, kind: str, channel: str) -> str:
@@ -204,18 +264,26 @@ def dispatch_due() -> dict[str, int]:
             lost_job_after=LOST_JOB,
             stale_after=STALE_SENDING,
         )
+        waiting = waiting_job_ids(runtime) if work.checkins or work.messages else set()
         for checkin_id in work.checkins:
-            counts["checkins"] += enqueue_checkin(runtime, checkin_id)
+            if checkin_job_id(checkin_id) not in waiting:
+                counts["checkins"] += enqueue_checkin(runtime, checkin_id)
         for message_id, urgent in work.messages:
-            counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
-        # One connection for the rest of the tick: one pool checkout (and pre-ping).
-        with runtime.engine.connect() as connection, runtime.sessions(bind=connection) as session:
-            if work.unprocessed:
-                counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
-            counts["pages"] = dispatch_pages(session, now=now)
-            counts["routine"] = sync_waiting(session, now)
-            if work.stale:
-                counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
+            if message_job_id(message_id) not in waiting:
+                counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
+        if work.needs_session():
+            # One connection for the rest of the tick: one pool checkout (and pre-ping).
+            with (
+                runtime.engine.connect() as connection,
+                runtime.sessions(bind=connection) as session,
+            ):
+                if work.unprocessed:
+                    counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
+                counts["pages"] = dispatch_pages(session, work, now=now)
+                if work.routine:
+                    counts["routine"] = sync_waiting(session, now, work.routine)
+                if work.stale:
+                    counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
         return counts
     finally:
         runtime.redis.delete(DISPATCH_LOCK)

@@ -1,6 +1,12 @@
 """The database: engine, sessions, models and Alembic migrations."""
 
-from service.db.engine import make_engine, make_session_factory, upgrade
+from service.db.engine import (
+    autocommit,
+    in_transactions,
+    make_engine,
+    make_session_factory,
+    upgrade,
+)
 from service.db.models import (
     AuditEvent,
     Base,
@@ -26,6 +32,8 @@ __all__ = [
     "StaffSession",
     "StaffToken",
     "StaffUser",
+    "autocommit",
+    "in_transactions",
     "make_engine",
     "make_session_factory",
     "upgrade",

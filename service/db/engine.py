@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -69,6 +69,25 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = STATEMENT_TIMEOU
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def autocommit(connection: Connection) -> Connection:
+    """On PostgreSQL, a connection whose single statements commit themselves: no BEGIN or
+    COMMIT round trips, for a job made of one read and single-statement writes. SQLite's
+    driver begins only before a write, so it is left as it is."""
+    if connection.dialect.name == "postgresql":
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+def in_transactions(session: Session, wanted: bool) -> None:
+    """Between two of a session's transactions, leave autocommit (`wanted`: the writes that
+    follow commit together) or go back to it. Commits what the session has."""
+    session.commit()
+    connection = session.get_bind()
+    if isinstance(connection, Connection) and connection.dialect.name == "postgresql":
+        level = connection.default_isolation_level if wanted else "AUTOCOMMIT"
+        connection.execution_options(isolation_level=level)
 
 
 def alembic_config(url: str) -> Config:

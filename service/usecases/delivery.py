@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
 from service.core.texts import text
-from service.db import CheckIn, Clinic, Message, Patient
+from service.db import CheckIn, Clinic, Escalation, Message, Patient, in_transactions
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
 from service.twiml import voice_alert, voice_say
 from service.usecases import paging, whatsapp
@@ -88,52 +90,136 @@ def claim(session: Session, message_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """A stored outbound message as its delivery reads it."""
+
+    message: Message
+    patient: Patient | None
+    language: str  # its clinic's, for a staff alert's call
+    escalation_status: str | None
+
+
+@cache
+def _outbound_statement() -> Any:
+    return (
+        select(Message, Patient, Clinic.language, Escalation.status)
+        .outerjoin(Patient, Patient.id == Message.patient_id)
+        .outerjoin(Clinic, Clinic.id == Message.clinic_id)
+        .outerjoin(Escalation, Escalation.id == Message.escalation_id)
+        .where(Message.id == bindparam("v_message_id"))
+    )
+
+
+def read_outbound(session: Session, message_id: int) -> Outbound | None:
+    """The message, its patient, its clinic's language and its escalation's status: one query."""
+    row = session.execute(_outbound_statement(), {"v_message_id": message_id}).first()
+    if row is None:
+        return None
+    message, patient, language, escalation_status = row
+    return Outbound(message, patient, language or "en", escalation_status)
+
+
 def deliver(
     session: Session,
     settings: Settings,
     transport: Transport,
-    message_id: int,
+    found: Outbound,
     *,
     now: datetime,
     last_attempt: bool,
 ) -> SendResult:
-    """Send one stored outbound message exactly once, re-checking the patient first."""
-    message = session.get(Message, message_id)
-    if message is None or message.direction != "outbound":
+    """Send one stored outbound message exactly once, re-checking the patient first.
+
+    After the read: the claim, the send, one write of Twilio's answer; on an autocommit
+    connection (PostgreSQL) each is one statement and needs no BEGIN or COMMIT.
+    """
+    message, patient = found.message, found.patient
+    if message.direction != "outbound":
         return SendResult("skipped")
-    patient = session.get(Patient, message.patient_id) if message.patient_id else None
-    if (
-        patient is not None
-        and patient.status in ("opted_out", "archived")
-        and message.status == "pending"
+    if message.status == "pending" and (
+        (patient is not None and patient.status in ("opted_out", "archived"))
+        # acknowledged while this page waited: it is moot
+        or paging.is_acknowledged(message, found.escalation_status)
     ):
-        message.status = "cancelled"
-        session.commit()
+        cancel(session, message.id)
         return SendResult("skipped")
-    if message.status == "pending" and paging.is_acknowledged(session, message):
-        message.status = "cancelled"  # acknowledged while this page waited: it is moot
-        session.commit()
-        return SendResult("skipped")
-    if not claim(session, message_id):
+    if not claim(session, message.id):
         return SendResult("skipped")
     try:
-        sent = _send(
+        sent = send(
             settings,
             transport,
             message,
             patient,
-            clinic_language(session, message),
+            found.language,
             whatsapp.plan_or_none(session, message, patient, now),
         )
     except TransportError as exc:
-        return _failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
-    message.twilio_sid = sent.sid
-    message.status = sent.status
-    if patient is not None:
-        patient.last_outbound_at = now
+        in_transactions(session, True)  # what a refusal changes is written at once
+        return failed(session, message, patient, exc, now=now, last_attempt=last_attempt)
+    record_sent(session.connection(), message.id, message.patient_id, sent, now=now)
     session.commit()
     log.info("sent %s %s message=%s", message.purpose, message.channel, message.id)
     return SendResult("sent")
+
+
+def cancel(session: Session, message_id: int) -> None:
+    """A pending message that must not go out any more: cancelled, if still pending."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+@cache
+def _record_statements() -> tuple[Any, Any, Any]:
+    """What Twilio answered, on the message and on its patient (built once per process)."""
+    messages: Table = Message.__table__  # type: ignore[assignment]
+    patients: Table = Patient.__table__  # type: ignore[assignment]
+    message = (
+        update(messages)
+        .where(messages.c.id == bindparam("v_message_id"))
+        .values(
+            twilio_sid=bindparam("v_sid"),
+            status=bindparam("v_status"),
+            updated_at=bindparam("v_now"),
+        )
+    )
+    patient = (
+        update(patients)
+        .where(patients.c.id == bindparam("v_patient_id"))
+        .values(last_outbound_at=bindparam("v_now"), updated_at=bindparam("v_now"))
+    )
+    # PostgreSQL: both in one statement.
+    return message, patient, patient.add_cte(message.cte("sent"))
+
+
+def record_sent(
+    connection: Connection, message_id: int, patient_id: int | None, sent: Sent, *, now: datetime
+) -> None:
+    """Store Twilio's sid and status, and when the patient was last written to.
+
+    One statement on PostgreSQL (atomic in autocommit); two in the caller's transaction on
+    SQLite. The caller commits. (Parameters are named apart from the columns: Core adds a
+    parameter that names a column to an UPDATE's SET.)
+    """
+    message, patient, both = _record_statements()
+    params = {
+        "v_message_id": message_id,
+        "v_patient_id": patient_id,
+        "v_sid": sent.sid,
+        "v_status": sent.status,
+        "v_now": now,
+    }
+    if connection.dialect.name == "postgresql":
+        connection.execute(both, params)
+        return
+    connection.execute(message, params)
+    connection.execute(patient, params)
 
 
 def clinic_language(session: Session, message: Message) -> str:
@@ -142,7 +228,7 @@ def clinic_language(session: Session, message: Message) -> str:
     return clinic.language if clinic is not None else "en"
 
 
-def _send(
+def send(
     settings: Settings,
     transport: Transport,
     message: Message,
@@ -150,6 +236,7 @@ def _send(
     language: str = "en",
     chat: whatsapp.WhatsAppSend | None = None,
 ) -> Sent:
+    """Hand a claimed message to Twilio (an SMS, a WhatsApp message or a call)."""
     callback = status_callback_url(settings)
     if message.channel in ("sms", "whatsapp"):
         template = {} if chat is None or chat.content_sid is None else chat.template_kwargs()
@@ -181,7 +268,7 @@ def _send(
     )
 
 
-def _failed(
+def failed(
     session: Session,
     message: Message,
     patient: Patient | None,
@@ -190,6 +277,7 @@ def _failed(
     now: datetime,
     last_attempt: bool,
 ) -> SendResult:
+    """Record a refused send: unconfirmed, pending again (to retry) or failed for good; commits."""
     message.error_code = exc.code
     if exc.maybe_sent:
         # Twilio may have it: resending could deliver it twice, so it is never retried.

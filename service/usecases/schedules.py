@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.core.recurrence import (
@@ -172,26 +172,30 @@ def _last_followup(session: Session, patient_id: int, schedule: Schedule) -> dat
     )
 
 
-def patients_waiting_for_routine(session: Session, *, limit: int = 500) -> list[int]:
+def waiting_for_routine_query() -> Select[int]:
     """Patients with an active schedule and nothing scheduled: the dispatcher syncs them."""
     nothing_pending = ~exists().where(
         CheckIn.patient_id == Schedule.patient_id,
         CheckIn.status == "scheduled",
         CheckIn.kind != TIMER,
     )
-    return list(
-        session.scalars(
-            select(Schedule.patient_id)
-            .where(Schedule.status == "active", nothing_pending)
-            .limit(limit)
-        )
-    )
+    return select(Schedule.patient_id).where(Schedule.status == "active", nothing_pending)
 
 
-def sync_waiting(session: Session, now: datetime) -> int:
-    """Periodic: sync every schedule without a pending occurrence; commits; returns how many."""
+def patients_waiting_for_routine(session: Session, *, limit: int = 500) -> list[int]:
+    """Patients with an active schedule and nothing scheduled: the dispatcher syncs them."""
+    return list(session.scalars(waiting_for_routine_query().limit(limit)))
+
+
+def sync_waiting(session: Session, now: datetime, patient_ids: list[int] | None = None) -> int:
+    """Periodic: sync every schedule without a pending occurrence; commits; returns how many.
+
+    `patient_ids`: those the dispatcher's scan found (None: they are looked for here).
+    """
     made = 0
-    for patient_id in patients_waiting_for_routine(session):
+    if patient_ids is None:
+        patient_ids = patients_waiting_for_routine(session)
+    for patient_id in patient_ids:
         patient = session.get(Patient, patient_id)
         if patient is not None and sync_schedule(session, patient, now) is not None:
             made += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from service.db import Message
@@ -27,22 +27,24 @@ SETTLE_AFTER = timedelta(seconds=30)
 SETTLE_WITHIN = timedelta(hours=24)
 
 
+def unsettled_query(now: datetime) -> Select[int]:
+    """Outbound messages whose send may or may not have reached Twilio, oldest first."""
+    return (
+        select(Message.id)
+        .where(
+            Message.direction == "outbound",
+            Message.status.in_(("sending", "unconfirmed")),
+            Message.twilio_sid.is_(None),
+            Message.updated_at < now - SETTLE_AFTER,
+            Message.created_at > now - SETTLE_WITHIN,
+        )
+        .order_by(Message.id)
+    )
+
+
 def unsettled_ids(session: Session, *, now: datetime, limit: int = 100) -> list[int]:
     """Outbound messages whose send may or may not have reached Twilio."""
-    return list(
-        session.scalars(
-            select(Message.id)
-            .where(
-                Message.direction == "outbound",
-                Message.status.in_(("sending", "unconfirmed")),
-                Message.twilio_sid.is_(None),
-                Message.updated_at < now - SETTLE_AFTER,
-                Message.created_at > now - SETTLE_WITHIN,
-            )
-            .order_by(Message.id)
-            .limit(limit)
-        )
-    )
+    return list(session.scalars(unsettled_query(now).limit(limit)))
 
 
 def settle(session: Session, transport: Transport, message_id: int, *, now: datetime) -> str:

@@ -15,21 +15,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
-from service.core.policy import REMINDER, EscalationReason, is_unreachable
+from service.core.policy import EscalationReason, is_unreachable
 from service.db import CheckIn, Escalation, Message, Patient
 from service.usecases import paging
 from service.usecases.audit import record
 from service.usecases.followup import policy_numbers
-from service.usecases.patients import add_checkin
 
 SILENCE = "silence"
-
-
-def after_sent(session: Session, patient: Patient, checkin: CheckIn, now: datetime) -> None:
-    """After a reminder goes out: wait as long again, then look at the silence."""
-    delay = policy_numbers(patient.clinic).no_reply_reminder
-    if checkin.kind == REMINDER and delay is not None:
-        add_checkin(session, patient, due=now + delay, channel=checkin.channel, kind=SILENCE)
 
 
 def unanswered(session: Session, patient_id: int) -> int:

@@ -4,6 +4,7 @@ Twilio's errors, status callbacks and the periodic dispatch."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -416,6 +417,26 @@ def test_the_per_sender_rate_is_a_moving_window(settings: Any) -> None:
         assert runtime.try_send_slot("+15005550006")
         assert not runtime.try_send_slot("+15005550006")
         assert runtime.try_send_slot("+15005550007")  # another sender has its own budget
+    finally:
+        runtime.close()
+
+
+def test_a_full_window_says_when_its_next_slot_frees(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.runtime import build_runtime
+
+    runtime = build_runtime(settings.with_overrides(send_rate_per_second=2))
+    monkeypatch.setattr(jobs, "current", lambda: runtime)
+    try:
+        assert runtime.send_slot_free_in("+15005550006") == 0.0  # empty: free now
+        started = time.monotonic()
+        assert runtime.try_send_slot("+15005550006")
+        assert runtime.try_send_slot("+15005550006")
+        assert 0.5 < runtime.send_slot_free_in("+15005550006") <= 1.0
+        # The third send waits for the first to leave the window, and not much longer.
+        jobs._wait_for_send_slot("+15005550006")
+        assert 0.9 < time.monotonic() - started < 1.3
     finally:
         runtime.close()
 
