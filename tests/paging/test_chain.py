@@ -371,9 +371,7 @@ def test_worsening_notifies_the_on_call_phone_once_in_working_hours(
 ) -> None:
     chain()
     with runtime.sessions() as session:
-        # Before 18:00 there (working hours end), whenever the test runs: daytime_zone()
-        # alone may pick 18:xx-19:xx, when the notice rightly waits for the morning.
-        session.get(Clinic, clinic.id).timezone = daytime_zone(2)
+        session.get(Clinic, clinic.id).timezone = daytime_zone()
         session.commit()
     text_in("3")
     tick(run_jobs)
