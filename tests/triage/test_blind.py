@@ -30,6 +30,7 @@ SETS = {
     "setF": HERE / "blind" / "setF.jsonl",
     "setG": HERE / "blind" / "setG.jsonl",
     "setH": HERE / "blind" / "setH.jsonl",
+    "setI": HERE / "blind" / "setI.jsonl",
     "holdout": HERE / "holdout.jsonl",
 }
 
@@ -50,6 +51,7 @@ def test_blind_sets_are_there() -> None:
         ("setF", 200),
         ("setG", 300),
         ("setH", 300),
+        ("setI", 300),
     ):
         with SETS[name].open(encoding="utf-8") as handle:
             records = read_jsonl(handle)
