@@ -1,7 +1,8 @@
 """Reading the kinds set I missed or paged, in other words than its rows: a limb that would not
 work told through a place left or a voice-to-text slip ("wooden" for wouldn't), teams, games,
-machines and phones that collapse, die or black out, a show being watched, an episode joined
-by "and" to a past one, effort told by a chore, mixed days, and moving an appointment."""
+machines and phones that collapse, die or black out, a show being watched, another relative
+than the patient the writer names, an episode joined by "and" to a past one, effort told by a
+chore, mixed days, a menu answer relayed ("grandad says 1"), and moving an appointment."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ EMERGENCIES = [
     ("in the car on the way home her face went droopy on one side, 20 min ago", "en"),
     ("al bajar del carro las piernas no me respondían, hace una hora estaba bien", "es"),
     ("las piernas no me respondieron, en la mañana estaba bien", "es"),
+    # the named patient's own red flag
+    ("writing for my mom. she passed out an hour ago", "en"),
+    ("my husband is the patient. he passed out an hour ago", "en"),
+    ("escribo por mi mamá, de repente no puede mover el brazo", "es"),
 ]
 
 NOT_EMERGENCIES = [
@@ -32,6 +37,15 @@ NOT_EMERGENCIES = [
     ("the whole building blacked out during the storm, still the same here", "en", "same"),
     ("the city blacked out last night, better though", "en", "better"),
     ("se quedó sin pila el teléfono y se me apagó todo, estoy mejor", "es", "better"),
+    # the writer names the patient: another relative's red flag is that relative's
+    ("texting for my husband. my mom fainted at church this morning, he is better", "en", "better"),
+    ("my wife is the patient, she is the same. her dad had a stroke yesterday", "en", "same"),
+    (
+        "escribo por mi mamá, ella es la paciente. mi papá se desmayó ayer y no podía hablar. "
+        "Mi mamá sigue igual",
+        "es",
+        "same",
+    ),
     # a show being watched
     (
         "estábamos viendo la telenovela y al galán se le torció la boca, qué risa. Sigo igual",
@@ -75,6 +89,12 @@ CALM = [
     ("some good days some bad days", "en", "same"),
     ("good days and bad days, about the same", "en", "same"),
     ("días buenos y días malos, más o menos igual", "es", "same"),
+    # a carer relays the menu answer; "the doctor says 2 weeks" is no answer
+    ("my husband said 3, he is tired", "en", "worse"),
+    ("grandpa says 1, walked to the shop", "en", "better"),
+    ("mi abuela dice 1, ya camina mejor", "es", "better"),
+    ("doctor says 2 weeks more of rest", "en", "unclear"),
+    ("el doctor dice 2 semanas más", "es", "unclear"),
     ("can we move my appt to next week", "en", "unclear"),
     ("could I reschedule the visit to monday", "en", "unclear"),
     ("¿puedo cambiar la visita para el lunes?", "es", "unclear"),
@@ -99,5 +119,7 @@ def test_a_chore_is_effort(text: str, language: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), CALM)
-def test_mixed_days_and_appointments_are_calm(text: str, language: str, expected: str) -> None:
+def test_mixed_days_relayed_answers_and_appointments(
+    text: str, language: str, expected: str
+) -> None:
     assert classify_rules(text, language).category == expected, classify_rules(text, language)
