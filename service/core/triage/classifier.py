@@ -240,7 +240,8 @@ def _menu(ctx: Context) -> tuple[list[str], list[str]]:
             continue
         previous_word = tokens[words[order - 1]] if order > 0 else ""
         next_word = tokens[words[order + 1]] if order + 1 < len(words) else ""
-        if previous_word in prefixes:
+        if previous_word in prefixes and next_word not in units:
+            # "grandad says 1" relays the answer; "the doctor says 2 weeks" does not
             digits.append(token)
             continue
         if next_word in units or (previous_word in prepositions and before not in _SENTENCE_END):

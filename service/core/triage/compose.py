@@ -48,6 +48,10 @@ _SIMILE = frozenset({"like", "through", "thru", "as", "como"})
 _BREATHING = ("breath", "lung", "air", "oxygen", "respir", "aire", "pulmon")
 # "arms less tired", "menos trabada": a state said to ease is an improvement, not a loss.
 _EASED = frozenset({"less", "menos"})
+# Words without which a message cannot name its patient (the "named" phrases).
+_NAMING = frozenset({"patient", "paciente", "behalf", "writing", "texting", "answering"})
+_NAMING |= {"replying", "messaging", "responding", "escribo", "contesto", "respondo"}
+_NAMING |= {"escribiendo", "contestando", "respondiendo"}
 # "they said it was a TIA", "el doctor dijo": what others said, not the patient's speech.
 _HEARSAY = frozenset(
     {"they", "doctor", "doctors", "dr", "nurse", "neurologist", "doc", "ellos", "doctora"}
@@ -83,6 +87,7 @@ class Grammar:
     cared_for: Compiled
     household: Compiled
     siblings: Compiled
+    named: Compiled
     writing: Compiled
     stage: Compiled
     benign: Compiled
@@ -147,6 +152,7 @@ def grammar(language: Language) -> Grammar:
         cared_for=compile_list(data["cared_for"], macros),
         household=compile_list(data.get("household", []), macros),
         siblings=compile_list(data.get("siblings", []), macros),
+        named=compile_list(data.get("named", []), macros),
         writing=compile_list(data["writing"], macros),
         stage=compile_list(data.get("stage", []), macros),
         benign=compile_list(data["benign"], macros),
@@ -205,6 +211,8 @@ class Reading(Scope):
         self.family = [
             p for p in [*self.patients, *self.household] if self.text(p) not in ME | {"myself"}
         ]
+        # Cheap guard: only a message with one of these words can name the patient.
+        self.named = scan_every_start(g.named, norm) if norm.token_set & _NAMING else []
         self.writing = scan_every_start(g.writing, norm)
         self.stage = scan_every_start(g.stage, norm)
         self.questions = scan_every_start(g.questions, norm)

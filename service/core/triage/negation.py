@@ -43,7 +43,11 @@ _STATED = frozenset(
 )
 _SUBJECTS = frozenset({"i", "my", "me", "he", "she", "his", "her", "we", "they", "you", ",", ";"})
 # Words before a pet or object that make it the object of a verb, not the subject.
-_OBJECT_OF = frozenset({"at", "to", "with", "into", "toward", "towards", "con", "hacia"})
+_OBJECT_OF = frozenset(
+    {"at", "to", "with", "into", "toward", "towards", "con", "hacia"}
+    # "got out of the car, my legs ...": a place one is in or leaves is no subject either
+    | {"of", "in", "from", "onto", "inside", "en", "del", "desde"}
+)
 # People who can take over a sentence that began with an animal ("the cow fell and mom ..."),
 # and object pronouns: "the dog knocked her over" puts a person in the story.
 _PEOPLE = frozenset(
@@ -435,7 +439,19 @@ class Context:
                     return kind
                 if marker.last <= span.first and self.same_clause(marker.first, span.first):
                     return kind
+                if marker.last <= span.first and self._conjoined(marker, span):
+                    # "back in 2019 I passed out and couldn't talk": one subject, one episode
+                    return kind
         return ""
+
+    def _conjoined(self, marker: Span, span: Span) -> bool:
+        """The finding follows a bare "and" that joins it to the marker's clause."""
+        first = span.first
+        return (
+            2 <= first - marker.last <= CONTEXT_WINDOW + 2
+            and self.tokens[first - 1] in ("and", "y")
+            and self.same_clause(marker.first, first - 2)
+        )
 
     def chronic_marker(self, span: Span) -> str:
         """A chronic marker ('always', 'as usual') in the finding's clause, or ''."""

@@ -68,6 +68,7 @@ class Scope:
     cared_for: list[Span]
     household: list[Span]
     siblings: list[Span]
+    named: list[Span]
     onsets: list[Span]
     family: list[Span]
     writing: list[Span]
@@ -117,6 +118,9 @@ class Scope:
     def other_person(self, span: Span) -> str:
         """Someone who is not the patient (or a story) governs the finding, or ''."""
         ctx = self.ctx
+        relative = self._other_than_named(span)
+        if relative:
+            return relative
         for other in self.others:
             if other.first >= span.first or span.first - other.last > SCOPE_WINDOW:
                 continue
@@ -166,6 +170,30 @@ class Scope:
                 continue
             return self.text(other)
         return self._story_of(span)
+
+    def _other_than_named(self, span: Span) -> str:
+        """A relative other than the one the writer named as the patient ("writing for my mom
+        (she's the patient). My dad passed out"): that relative's red flag, not the patient's."""
+        if not self.named:
+            return ""
+        named = {
+            self.text(f)
+            for f in self.family
+            if any(n.first <= f.first < n.last or 0 <= n.first - f.last <= 3 for n in self.named)
+        }
+        ctx = self.ctx
+        before = [
+            f
+            for f in self.family
+            if f.last <= span.first and ctx.same_sentence(f.first, span.first)
+        ]
+        if not named or not before:
+            return ""
+        nearest = max(before, key=lambda f: f.last)
+        between = ctx.tokens[nearest.last : span.first]
+        if self.text(nearest) in named or any(t in ME for t in between):
+            return ""
+        return self.text(nearest)
 
     @staticmethod
     def _not_own(between: tuple[str, ...], k: int) -> bool:
