@@ -77,7 +77,6 @@ class Ref(Enum):
 
     MESSAGE_ID = "message_id"
     ESCALATION_ID = "escalation_id"
-    WITH_ESCALATION_ID = "with_escalation_id"  # a text whose ESCALATION_MARK becomes the id
 
 
 @dataclass(frozen=True)
@@ -123,11 +122,14 @@ class Step:
         return found
 
 
+# How a column's value enters a statement: bound as is (None), a `Ref`, or `MARKED`.
+MARKED = "marked"
+
+
 def _shape_of(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Each column with how its value enters the statement."""
     return tuple(
-        (name, data if isinstance(data, Ref) else Ref.WITH_ESCALATION_ID)
-        if isinstance(data, Ref | Marked)
-        else (name, None)
+        (name, data if isinstance(data, Ref) else MARKED if isinstance(data, Marked) else None)
         for name, data in values.items()
     )
 
@@ -160,12 +162,13 @@ class Refs:
 
 
 def _sql_value(target: Table, name: str, kind: Any, prefix: str, refs: Refs) -> Any:
+    """The SQL for one column's value: a typed bind parameter, or what `kind` names."""
     column = target.c[name]
     if kind is Ref.MESSAGE_ID:
         return refs.message_id
     if kind is Ref.ESCALATION_ID:
         return refs.escalation_id
-    if kind is Ref.WITH_ESCALATION_ID:
+    if kind == MARKED:
         return func.replace(
             bindparam(f"{prefix}{name}", type_=String()),
             ESCALATION_MARK,
@@ -205,6 +208,7 @@ def execute(connection: Connection, write: ReplyWrite) -> Stored | None:
 
 
 def _message_params(write: ReplyWrite) -> dict[str, Any]:
+    """Every bound value of the write, named as the cached statements name them."""
     params = {f"m_{name}": data for name, data in write.message.items()}
     for name, data in (write.escalation or {}).items():
         params[f"e_{name}"] = data
@@ -214,6 +218,7 @@ def _message_params(write: ReplyWrite) -> dict[str, Any]:
 
 
 def _one_statement(connection: Connection, write: ReplyWrite) -> Stored | None:
+    """PostgreSQL: the whole write in one cached statement (see the module docstring)."""
     statement = _composed(
         tuple(write.message),
         None if write.escalation is None else tuple(write.escalation),
@@ -268,6 +273,7 @@ def _composed(
 
 
 def _in_sequence(connection: Connection, write: ReplyWrite) -> Stored | None:
+    """SQLite: the gate, then each statement in the caller's transaction."""
     params = _message_params(write)
     message_id = connection.execute(_sqlite_gate(tuple(write.message)), params).scalar()
     if message_id is None:
@@ -311,6 +317,7 @@ def insert_escalation(
 def _run_steps(
     connection: Connection, steps: Sequence[Step], params: dict[str, Any]
 ) -> tuple[int, ...]:
+    """Each step's cached statement in turn; the ids of the rows asked for."""
     returned = []
     for n, step in enumerate(steps):
         result = connection.execute(_sequenced(step.shape, n), params)
@@ -348,6 +355,7 @@ def _link_escalation() -> Any:
 
 @lru_cache(maxsize=16)
 def _sqlite_gate(message: tuple[str, ...]) -> Any:
+    """The message's insert, gated on the sid, for a set of columns."""
     return (
         sqlite.insert(MESSAGES)
         .values({name: bindparam(f"m_{name}", type_=MESSAGES.c[name].type) for name in message})
@@ -358,6 +366,7 @@ def _sqlite_gate(message: tuple[str, ...]) -> Any:
 
 @lru_cache(maxsize=16)
 def _escalation_insert(escalation: tuple[str, ...]) -> Any:
+    """An escalation's insert naming the stored message, for a set of columns."""
     values: dict[str, Any] = {
         name: bindparam(f"e_{name}", type_=ESCALATIONS.c[name].type) for name in escalation
     }
