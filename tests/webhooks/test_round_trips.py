@@ -22,6 +22,7 @@ from service.db import AuditEvent, CheckIn, Escalation, Message, Patient
 from service.db.roundtrips import count_round_trips
 from service.enqueue import message_job_id
 from service.runtime import Runtime
+from service.usecases import reply_store
 
 # Round trips of the whole request, PostgreSQL / SQLite (statements and COMMIT).
 BUDGET = {
@@ -183,3 +184,15 @@ def test_a_stranger_takes_at_most_three_round_trips(
     assert trips <= budget(runtime, "stranger")
     with runtime.sessions() as db:
         assert db.scalar(select(func.count()).select_from(Escalation)) == 0
+
+
+def test_a_write_of_a_known_shape_builds_no_sql(warm: Any, text_in: Any, runtime: Runtime) -> None:
+    # The statements of a write's shape are built once per process, then only bound.
+    postgres = runtime.engine.dialect.name == "postgresql"
+    built = reply_store._composed if postgres else reply_store._sequenced
+    text_in("2", sid="SM" + "g" * 32)
+    before = built.cache_info()
+    text_in("2", sid="SM" + "h" * 32)
+    after = built.cache_info()
+    assert after.misses == before.misses
+    assert after.hits > before.hits
