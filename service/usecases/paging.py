@@ -167,16 +167,12 @@ def _final(
     return [m.id for m in messages]
 
 
-def start(
-    session: Session, settings: Settings, clinic: Clinic, escalation: Escalation, now: datetime
-) -> list[int]:
-    """A new escalation: page the on-call phone at once (emergency) or time the notice."""
-    if escalation.reason != "emergency":
-        escalation.next_page_at = notice_at(now, clinic.timezone, paging_numbers(clinic))
-        return []
-    step = first_page(clinic, now)
-    _store(escalation, step)
-    return _page(session, settings, clinic, escalation, step.state)
+def time_notice(clinic: Clinic, escalation: Escalation, now: datetime) -> None:
+    """A new worsening/persisting/unreachable escalation: its notice waits for working hours.
+
+    An emergency's first page is stored with the reply that opened it (`reply_plan`).
+    """
+    escalation.next_page_at = notice_at(now, clinic.timezone, paging_numbers(clinic))
 
 
 def first_page(clinic: Clinic, now: datetime) -> PageStep:

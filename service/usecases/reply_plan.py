@@ -115,7 +115,7 @@ def answer_step(inbound: dict[str, Any], answer: str, now: datetime) -> Step:
 def page_steps(
     settings: Settings, patient: Patient, now: datetime
 ) -> tuple[dict[str, Any], list[Step]]:
-    """A new emergency escalation's paging state and its first page, as `paging.start` does.
+    """A new emergency escalation's paging state and its first page (`paging.first_page`).
 
     The page's texts name the escalation, whose id the write makes: they are stored with
     ESCALATION_MARK in its place. Each page message's id comes back, to be enqueued.
