@@ -41,14 +41,15 @@ FROM_NUMBER = "+15005550006"
 def daytime_zone(hours_ahead: int = 0) -> str:
     """A fixed-offset zone where it is daytime now and still `hours_ahead` from now.
 
-    Tests must not depend on when they run: quiet hours (21:00-08:00) would defer a check-in.
+    Tests must not depend on when they run: quiet hours (21:00-08:00) would defer a check-in,
+    and a notice waits for working hours (08:00-18:00 by default).
     """
     now = datetime.now(UTC)
     for offset in range(-12, 15):
         name = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
         local = now.astimezone(ZoneInfo(name))
         later = (now + timedelta(hours=hours_ahead)).astimezone(ZoneInfo(name))
-        if local.hour >= 9 and later.hour < 20 and later.date() == local.date():
+        if local.hour >= 9 and later.hour < 17 and later.date() == local.date():
             return name
     raise AssertionError("no daytime zone")
 
