@@ -19,19 +19,18 @@ from service.core.policy import (
     next_step,
 )
 from service.core.texts import keys, text
-from service.db import Clinic, Escalation, Message, Patient
+from service.db import Clinic, Message, Patient
 from service.usecases import paging
-from service.usecases.audit import record
 from service.usecases.paging import initials as initials  # re-exported for the dashboard
-from service.usecases.patients import add_checkin, cancel_pending_checkins
+from service.usecases.reply_plan import plan_decision
+from service.usecases.reply_store import insert_escalation, run_steps
 from service.usecases.schedules import sync_schedule
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What a decision did: its answer text and the alert messages that wait to be sent."""
+    """What a decision did: the alert messages that wait to be sent, and its escalation."""
 
-    answer: str | None
     alert_message_ids: tuple[int, ...]
     escalation_id: int | None
 
@@ -95,84 +94,38 @@ def apply_decision(
     patient: Patient,
     decision: Decision,
     *,
-    language: str,
     inbound: Message | None,
     now: datetime,
 ) -> Applied:
-    """Store the new state, the next check-in, the escalation and its alerts."""
-    clinic = patient.clinic
-    state = decision.state
-    patient.status = state.status.value
-    patient.same_streak = state.same_streak
-    patient.better_streak = state.better_streak
-    patient.menu_repeated = state.menu_repeated
-    if state.status is not Status.PAUSED:
-        patient.status_reason = None
-    channel = inbound.channel if inbound is not None else "sms"
-    if decision.next_checkin_in is not None:
-        cancel_pending_checkins(session, patient.id)
-        add_checkin(
-            session,
-            patient,
-            due=now + decision.next_checkin_in,
-            # A follow-up stays on the phone call the patient answered, else their channel.
-            channel="voice" if channel == "voice" else patient.channel,
-            kind=decision.checkin_kind or "checkin",
-        )
-    elif not decision.keep_pending_checkin:
-        cancel_pending_checkins(session, patient.id)
+    """Carry out a decision in the caller's transaction: the steps the webhook's write runs.
+
+    The same `reply_plan` as the webhook's one write, run statement by statement for a
+    message already stored (an emergency left unprocessed), then the schedule's sync.
+    """
+    attached = (
+        paging.open_emergency(session, patient.id)
+        if decision.escalation is EscalationReason.EMERGENCY
+        else None
+    )
+    plan = plan_decision(
+        settings,
+        patient,
+        decision,
+        now=now,
+        channel=inbound.channel if inbound is not None else "sms",
+        open_emergency_id=attached.id if attached is not None else None,
+    )
+    connection = session.connection()
+    message_id = inbound.id if inbound is not None else None
+    escalation_id = plan.attached_to
+    if plan.escalation is not None:
+        escalation_id = insert_escalation(connection, plan.escalation, message_id)
+    alerts = run_steps(connection, plan.steps, message_id=message_id, escalation_id=escalation_id)
+    # The steps wrote the patient's row behind the ORM's back: read it again.
+    session.expire(patient)
     # A recurring schedule yields to a sooner follow-up, or replaces a later one.
     sync_schedule(session, patient, now)
-
-    escalation_id: int | None = None
-    alerts: list[int] = []
-    if decision.escalation is not None:
-        attached = (
-            paging.open_emergency(session, patient.id)
-            if decision.escalation is EscalationReason.EMERGENCY
-            else None
-        )
-        if attached is not None:
-            # Still being paged (or unacknowledged): shown there, nobody new is paged.
-            escalation_id = attached.id
-        else:
-            escalation_id, alerts = _open_escalation(
-                session, settings, patient, decision, inbound, now
-            )
-    answer = render_answer(
-        decision.answer, language, clinic.name, settings, decision.emergency_line, channel
-    )
-    return Applied(answer=answer, alert_message_ids=tuple(alerts), escalation_id=escalation_id)
-
-
-def _open_escalation(
-    session: Session,
-    settings: Settings,
-    patient: Patient,
-    decision: Decision,
-    inbound: Message | None,
-    now: datetime,
-) -> tuple[int, list[int]]:
-    """Store a new escalation and start paging (emergency) or time its notice (the rest)."""
-    assert decision.escalation is not None
-    escalation = Escalation(
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        reason=decision.escalation.value,
-        inbound_message_id=inbound.id if inbound else None,
-        created_at=now,
-    )
-    session.add(escalation)
-    session.flush()
-    record(
-        session,
-        clinic_id=patient.clinic_id,
-        actor=f"patient:{patient.id}",
-        action="escalation.open",
-        subject=f"escalation:{escalation.id}",
-        detail={"reason": escalation.reason},
-    )
-    return escalation.id, paging.start(session, settings, patient.clinic, escalation, now)
+    return Applied(alert_message_ids=alerts, escalation_id=escalation_id)
 
 
 def reply_for(category: str, keyword: str | None, opt_out_intent: bool) -> Reply:

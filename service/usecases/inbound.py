@@ -1,17 +1,17 @@
 """Inbound replies (SMS or a call's keypad/speech): store once, triage, follow the policy, answer.
 
-Everything that must be decided now happens in one transaction: the message is stored
+Everything a reply decides happens in one transaction: the message is stored
 (deduplicated on Twilio's sid), the policy's decision is stored with it (state, next
-check-in, escalation), and the answer text is kept on the message so that a replayed
-webhook is answered the same. The webhook's path is one read and one write (see
-`store_reply`); an emergency is answered as soon as it is stored, and its escalation and
-page follow (`process_reply`). Sending alerts is left to the workers.
+check-in, escalation, an emergency's first page), and the answer text is kept on the
+message so that a replayed webhook is answered the same. The webhook's path is one read and
+one write (see `store_reply`), an emergency's included. Sending alerts is left to the
+workers. `process_reply` finishes an emergency stored unprocessed (by an earlier version).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,7 +55,6 @@ class Outcome:
     alert_message_ids: tuple[int, ...] = ()
     patient_id: int | None = None
     replayed: bool = False
-    deferred_message_id: int | None = None
 
 
 def first_look(text: str) -> Triage:
@@ -116,13 +115,10 @@ def receive_reply(
     now: datetime,
     patient_id: int | None = None,
     first: Triage | None = None,
-    defer_emergency: bool = False,
     answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once, in the caller's session; commits.
 
-    An emergency from a known patient is stored first and processed after the commit: by
-    the caller when `defer_emergency` (the webhook answers in between), else here.
     `answered=False`: a spooled reply replayed later, which was answered something else.
     """
     outcome = store_reply(
@@ -135,9 +131,6 @@ def receive_reply(
         answered=answered,
     )
     session.commit()
-    if outcome.deferred_message_id is not None and not defer_emergency:
-        processed = process_reply(session, settings, outcome.deferred_message_id, now=now)
-        return replace(outcome, alert_message_ids=processed.alert_message_ids)
     return outcome
 
 
@@ -176,10 +169,10 @@ def store_reply(
     English, reused when that is the patient's language too (triage reads both languages;
     the stored one breaks ties).
 
-    An emergency from a known patient is only stored (with its answer, which never depends
-    on the patient's state) and marked unprocessed: `Outcome.deferred_message_id` names it
-    for `process_reply`, which opens the escalation and pages. The workers' dispatch runs
-    it too for any message left unprocessed, so a crash in between loses nothing.
+    An emergency from a known patient is acted on in the same write: it opens the
+    escalation and stores the first page (`Outcome.alert_message_ids`, for the caller to
+    enqueue once the answer is out), or joins the patient's emergency escalation that is
+    still open (read by `look_up`). Its answer never depends on the patient's state.
     """
     seen = look_up(
         connection,
@@ -240,37 +233,36 @@ def store_reply(
         return Outcome(answer=answer, replayed=stored is None)
 
     policy_reply = reply_for(triage.category, keyword, triage.opt_out_intent)
-    if policy_reply is Reply.EMERGENCY:
-        answer = render_answer("answer.emergency", language, patient.clinic.name, settings, False)
-        row = {**message, "answer": answer, "processed": False}
-        stored = reply_store.execute(connection, ReplyWrite(row, steps=told(answer)))
-        log.info(
-            "inbound %s patient=%s category=emergency, answered first", reply.channel, patient.id
-        )
-        return Outcome(
-            answer=answer,
-            patient_id=patient.id,
-            replayed=stored is None,
-            deferred_message_id=stored.message_id if stored else None,
-        )
     decision = decide(patient, policy_reply, now, needs_review=triage.needs_review)
-    answer = render_answer(
-        decision.answer,
-        language,
-        patient.clinic.name,
+    if policy_reply is Reply.EMERGENCY:
+        # Never depends on the patient's state: the same words as the fail-safe's.
+        answer = render_answer("answer.emergency", language, patient.clinic.name, settings, False)
+    else:
+        answer = render_answer(
+            decision.answer,
+            language,
+            patient.clinic.name,
+            settings,
+            decision.emergency_line,
+            reply.channel,
+        )
+    plan = plan_decision(
         settings,
-        decision.emergency_line,
-        reply.channel,
+        patient,
+        decision,
+        now=now,
+        channel=reply.channel,
+        open_emergency_id=seen.open_emergency_id,
     )
-    plan = plan_decision(patient, decision, now=now, channel=reply.channel)
     steps = list(plan.steps) + told(answer)
     if policy_reply in (Reply.STOP, Reply.START):
         actor = f"patient:{patient.id}"
         action = f"patient.{policy_reply.value}"
         steps.append(audit_step(patient.clinic_id, actor, action, actor, now))
-    stored = reply_store.execute(
-        connection, ReplyWrite({**message, "answer": answer}, plan.escalation, steps)
-    )
+    row = {**message, "answer": answer}
+    if plan.attached_to is not None:
+        row["escalation_id"] = plan.attached_to
+    stored = reply_store.execute(connection, ReplyWrite(row, plan.escalation, steps))
     if stored is not None and seen.has_schedule:
         # A recurring schedule yields to a sooner follow-up, or replaces a later one.
         with Session(bind=connection) as orm:
@@ -286,7 +278,12 @@ def store_reply(
         policy_reply.value,
         stored.escalation_id if stored else None,
     )
-    return Outcome(answer=answer, patient_id=patient.id, replayed=stored is None)
+    return Outcome(
+        answer=answer,
+        alert_message_ids=stored.returned if stored else (),
+        patient_id=patient.id,
+        replayed=stored is None,
+    )
 
 
 def process_reply(
@@ -309,9 +306,7 @@ def process_reply(
     patient = session.get(Patient, message.patient_id, options=[joinedload(Patient.clinic)])
     assert patient is not None
     decision = decide(patient, Reply.EMERGENCY, now, needs_review=message.needs_review)
-    applied = apply_decision(
-        session, settings, patient, decision, language=patient.language, inbound=message, now=now
-    )
+    applied = apply_decision(session, settings, patient, decision, inbound=message, now=now)
     message.escalation_id = applied.escalation_id
     session.commit()
     log.info(

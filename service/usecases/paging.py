@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
@@ -61,14 +62,21 @@ def initials(name: str | None) -> str:
 def _values(
     settings: Settings, clinic: Clinic, escalation: Escalation, patient: Patient
 ) -> dict[str, object]:
+    """What an alert about `escalation` may say."""
+    return _alert_values(settings, clinic, patient, escalation.id, escalation.created_at)
+
+
+def _alert_values(
+    settings: Settings, clinic: Clinic, patient: Patient, escalation_id: int | str, opened: datetime
+) -> dict[str, object]:
     """What an alert may say: ids, initials, the clinic-local time and the dashboard link."""
-    local = escalation.created_at.astimezone(ZoneInfo(clinic.timezone))
+    local = opened.astimezone(ZoneInfo(clinic.timezone))
     return {
         "patient": patient.id,
         "initials": initials(patient.name),
         "time": local.strftime("%H:%M %Z"),
         "emergency": settings.emergency_number,
-        "escalation": escalation.id,
+        "escalation": escalation_id,
         "link": f"{settings.public_base_url}/dashboard/patients/{patient.id}",
     }
 
@@ -89,28 +97,46 @@ def _message(clinic: Clinic, escalation: Escalation, settings: Settings, **field
     )
 
 
+def page_rows(
+    settings: Settings,
+    clinic: Clinic,
+    patient: Patient,
+    escalation_id: int | str,
+    opened: datetime,
+    state: PageState,
+) -> list[dict[str, Any]]:
+    """The rows of one page (an SMS and a call) to chain[state.phone]; the workers send them.
+
+    `escalation_id` may be a placeholder for an id the database has not drawn yet (the
+    webhook's one write replaces it).
+    """
+    values = _alert_values(settings, clinic, patient, escalation_id, opened)
+    key = f"e{escalation_id}-p{state.phone}-r{state.round}"
+    return [
+        {
+            "clinic_id": clinic.id,
+            "patient_id": None,
+            "direction": "outbound",
+            "from_number": _sender(clinic, settings),
+            "status": "pending",
+            "channel": channel,
+            "purpose": PAGE,
+            "to_number": chain(clinic)[state.phone],
+            "body": text(template, clinic.language, **values),
+            "page_key": f"{key}-{channel}",
+        }
+        for channel, template in (("sms", "alert.sms"), ("voice", "alert.voice"))
+    ]
+
+
 def _page(
     session: Session, settings: Settings, clinic: Clinic, escalation: Escalation, state: PageState
 ) -> list[int]:
     """Store one page (an SMS and a call) to chain[state.phone]; the workers send them."""
     patient = session.get(Patient, escalation.patient_id)
     assert patient is not None
-    values = _values(settings, clinic, escalation, patient)
-    to = chain(clinic)[state.phone]
-    key = f"e{escalation.id}-p{state.phone}-r{state.round}"
-    messages = [
-        _message(
-            clinic,
-            escalation,
-            settings,
-            channel=channel,
-            purpose=PAGE,
-            to_number=to,
-            body=text(template, clinic.language, **values),
-            page_key=f"{key}-{channel}",
-        )
-        for channel, template in (("sms", "alert.sms"), ("voice", "alert.voice"))
-    ]
+    rows = page_rows(settings, clinic, patient, escalation.id, escalation.created_at, state)
+    messages = [Message(escalation_id=escalation.id, **row) for row in rows]
     session.add_all(messages)
     session.flush()
     return [m.id for m in messages]
@@ -141,19 +167,23 @@ def _final(
     return [m.id for m in messages]
 
 
-def start(
-    session: Session, settings: Settings, clinic: Clinic, escalation: Escalation, now: datetime
-) -> list[int]:
-    """A new escalation: page the on-call phone at once (emergency) or time the notice."""
-    numbers = paging_numbers(clinic)
-    if escalation.reason != "emergency":
-        escalation.next_page_at = notice_at(now, clinic.timezone, numbers)
-        return []
-    step = next_page(
-        PageState(), Event.OPEN, chain_length=len(chain(clinic)), now=now, numbers=numbers
+def time_notice(clinic: Clinic, escalation: Escalation, now: datetime) -> None:
+    """A new worsening/persisting/unreachable escalation: its notice waits for working hours.
+
+    An emergency's first page is stored with the reply that opened it (`reply_plan`).
+    """
+    escalation.next_page_at = notice_at(now, clinic.timezone, paging_numbers(clinic))
+
+
+def first_page(clinic: Clinic, now: datetime) -> PageStep:
+    """An emergency escalation's first step: the chain's first phone, at once."""
+    return next_page(
+        PageState(),
+        Event.OPEN,
+        chain_length=len(chain(clinic)),
+        now=now,
+        numbers=paging_numbers(clinic),
     )
-    _store(escalation, step)
-    return _page(session, settings, clinic, escalation, step.state)
 
 
 def _store(escalation: Escalation, step: PageStep) -> None:

@@ -2,9 +2,10 @@
 
 One SELECT answers everything the webhook needs before it decides: whether Twilio already
 delivered this MessageSid (and what it was answered), which patient wrote (routed by the
-number texted, see `find_patient`), that patient's episode state and the clinic's name and
-numbers. The rows come back as detached `Patient`/`Clinic` objects, so the pure policy and
-the text rendering read them exactly as they read ORM rows, without a session.
+number texted, see `find_patient`), that patient's episode state, the clinic's name and
+numbers, and the patient's emergency escalation that is still open, if any. The rows come
+back as detached `Patient`/`Clinic` objects, so the pure policy and the text rendering read
+them exactly as they read ORM rows, without a session.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -28,10 +30,11 @@ from sqlalchemy import (
 )
 
 from config import Settings
-from service.db import Clinic, Message, Patient
+from service.db import Clinic, Escalation, Message, Patient
 from service.db.models import Schedule
 from service.usecases.reply_store import table
 
+ESCALATIONS = table(Escalation)
 MESSAGES = table(Message)
 PATIENTS = table(Patient)
 CLINICS = table(Clinic)
@@ -47,6 +50,7 @@ class Seen:
     replayed_patient_id: int | None
     patient: Patient | None
     has_schedule: bool = False  # the patient follows a recurring schedule (issue 12)
+    open_emergency_id: int | None = None  # the patient's emergency still open or unacknowledged
 
 
 def _clinic_match(shared: bool) -> ColumnElement[bool]:
@@ -83,6 +87,15 @@ def _query(shape: str) -> Select[Any]:
                 SCHEDULES.c.patient_id == PATIENTS.c.id, SCHEDULES.c.status == "active"
             )
         ).label("has_schedule"),
+        # `paging.open_emergency`: an emergency joins this escalation instead of paging.
+        select(func.min(ESCALATIONS.c.id))
+        .where(
+            ESCALATIONS.c.patient_id == PATIENTS.c.id,
+            ESCALATIONS.c.reason == "emergency",
+            ESCALATIONS.c.status.in_(("open", "unacknowledged")),
+        )
+        .scalar_subquery()
+        .label("open_emergency"),
     ).select_from(
         one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == bindparam("sid")).outerjoin(people, who)
     )
@@ -117,7 +130,9 @@ def look_up(
         return (last.replace(tzinfo=None) if last else epoch, row["p_id"])
 
     best = max(found, key=recency)
-    return Seen(False, None, None, detached(best), bool(best["has_schedule"]))
+    return Seen(
+        False, None, None, detached(best), bool(best["has_schedule"]), best["open_emergency"]
+    )
 
 
 def detached(row: Any) -> Patient:

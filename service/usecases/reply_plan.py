@@ -1,10 +1,11 @@
-"""A policy decision as the hot path's write: the same effects as `apply_decision`, as steps.
+"""A policy decision's effects as `reply_store` steps: the one plan every path carries out.
 
-`apply_decision` (the ORM) carries out decisions where round trips do not matter (an
-answered emergency's escalation and page, after the response). Here the decisions of the
-webhook's own transaction become `reply_store` steps: the new episode state, the schedule,
-an escalation with its audit event, and the audit of STOP/START. None of them pages: only
-emergencies page, and those are answered first and processed after the response.
+The webhook's write runs the plan in its one statement (PostgreSQL) or one transaction
+(SQLite), gated on the sid; `followup.apply_decision` runs the very same steps for a
+message already stored (an emergency left unprocessed). So what a decision does is written
+once: the new episode state, the schedule, an escalation with its audit event, an
+emergency's first page (an SMS and a call to the chain's first phone, decided by the pure
+`service.core.paging`), or the emergency escalation the patient already has, joined.
 """
 
 from __future__ import annotations
@@ -13,34 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, literal, update
-
+from config import Settings
 from service.core.paging import notice_at
 from service.core.policy import Decision, EscalationReason, Status
 from service.core.schedule import outside_quiet_hours
 from service.db import Patient
+from service.usecases import paging
 from service.usecases.answers import ANSWER_PURPOSE
-from service.usecases.paging import paging_numbers
-from service.usecases.reply_store import (
-    AUDIT,
-    CHECKINS,
-    MESSAGES,
-    Refs,
-    Step,
-    insert_row,
-    json_value,
-    table,
-)
-
-PATIENTS = table(Patient)
+from service.usecases.reply_store import ESCALATION_MARK, Marked, Ref, Step
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The escalation row (if any) and the steps that carry out one decision."""
+    """The escalation to open (or the open one joined) and the steps of one decision."""
 
     escalation: dict[str, Any] | None
     steps: list[Step]
+    attached_to: int | None = None  # the patient's open emergency escalation, joined
 
 
 def state_step(patient: Patient, decision: Decision, now: datetime) -> Step:
@@ -55,17 +45,15 @@ def state_step(patient: Patient, decision: Decision, now: datetime) -> Step:
     }
     if state.status is not Status.PAUSED:
         values["status_reason"] = None
-    return lambda refs: (
-        update(PATIENTS).where(PATIENTS.c.id == patient.id, refs.guard).values(**values)
-    )
+    return Step("patients", values, where={"id": patient.id})
 
 
 def cancel_step(patient_id: int, now: datetime) -> Step:
     """Cancel every check-in of the patient not yet sent."""
-    return lambda refs: (
-        update(CHECKINS)
-        .where(CHECKINS.c.patient_id == patient_id, CHECKINS.c.status == "scheduled", refs.guard)
-        .values(status="cancelled", updated_at=now)
+    return Step(
+        "checkins",
+        {"status": "cancelled", "updated_at": now},
+        where={"patient_id": patient_id, "status": "scheduled"},
     )
 
 
@@ -81,7 +69,7 @@ def checkin_step(patient: Patient, due: datetime, kind: str, now: datetime, chan
         "created_at": now,
         "updated_at": now,
     }
-    return lambda refs: insert_row(CHECKINS, row, refs)
+    return Step("checkins", row)
 
 
 def audit_step(
@@ -93,23 +81,15 @@ def audit_step(
     detail: dict[str, Any] | None = None,
 ) -> Step:
     """An audit event; with no subject, the subject is the reply's escalation."""
-
-    def build(refs: Refs) -> Any:
-        row: dict[str, Any] = {
-            "clinic_id": clinic_id,
-            "actor": actor,
-            "action": action,
-            "subject": (
-                subject
-                if subject is not None
-                else literal("escalation:") + cast(refs.escalation_id, String)
-            ),
-            "detail": json_value(detail),
-            "created_at": now,
-        }
-        return insert_row(AUDIT, row, refs)
-
-    return build
+    row: dict[str, Any] = {
+        "clinic_id": clinic_id,
+        "actor": actor,
+        "action": action,
+        "subject": subject if subject is not None else Marked(f"escalation:{ESCALATION_MARK}"),
+        "detail": detail,
+        "created_at": now,
+    }
+    return Step("audit_events", row)
 
 
 def answer_step(inbound: dict[str, Any], answer: str, now: datetime) -> Step:
@@ -129,16 +109,62 @@ def answer_step(inbound: dict[str, Any], answer: str, now: datetime) -> Step:
         "created_at": now,
         "updated_at": now,
     }
-    return lambda refs: insert_row(MESSAGES, row, refs)
+    return Step("messages", row)
+
+
+def page_steps(
+    settings: Settings, patient: Patient, now: datetime
+) -> tuple[dict[str, Any], list[Step]]:
+    """A new emergency escalation's paging state and its first page (`paging.first_page`).
+
+    The page's texts name the escalation, whose id the write makes: they are stored with
+    ESCALATION_MARK in its place. Each page message's id comes back, to be enqueued.
+    """
+    clinic = patient.clinic
+    step = paging.first_page(clinic, now)
+    paging_state = {
+        "status": step.state.status,
+        "page_phone": step.state.phone,
+        "page_round": step.state.round,
+        "page_failed": False,
+        "next_page_at": step.next_at,
+    }
+    rows = paging.page_rows(settings, clinic, patient, ESCALATION_MARK, now, step.state)
+    steps = [
+        Step(
+            "messages",
+            {
+                **row,
+                "body": Marked(row["body"]),
+                "page_key": Marked(row["page_key"]),
+                "escalation_id": Ref.ESCALATION_ID,
+                "needs_review": False,
+                "processed": True,
+                "created_at": now,
+                "updated_at": now,
+            },
+            returns_id=True,
+        )
+        for row in rows
+    ]
+    return paging_state, steps
 
 
 def plan_decision(
-    patient: Patient, decision: Decision, *, now: datetime, channel: str = "sms"
+    settings: Settings,
+    patient: Patient,
+    decision: Decision,
+    *,
+    now: datetime,
+    channel: str = "sms",
+    open_emergency_id: int | None = None,
 ) -> Plan:
     """The steps of one decision for one patient (answers are rendered by the caller).
 
     `channel` is the reply's: a follow-up stays on the phone call the patient answered,
-    else goes by the patient's channel (as `apply_decision` does).
+    else goes by the patient's channel. `open_emergency_id`: the patient's emergency
+    escalation still open or unacknowledged (`paging.open_emergency`): an emergency joins
+    it, opens nothing and pages nobody.
     """
     steps: list[Step] = [state_step(patient, decision, now)]
     if decision.next_checkin_in is not None:
@@ -148,32 +174,41 @@ def plan_decision(
         steps.append(checkin_step(patient, due, decision.checkin_kind or "checkin", now, follow_up))
     elif not decision.keep_pending_checkin:
         steps.append(cancel_step(patient.id, now))
-    escalation: dict[str, Any] | None = None
-    if decision.escalation is not None:
-        reason = decision.escalation.value
-        # Only notices here (worsening, persisting): emergencies page after the answer,
-        # in `inbound.process_reply`. The notice waits for the clinic's working hours,
-        # as `paging.start` times it.
-        assert decision.escalation is not EscalationReason.EMERGENCY
-        escalation = {
-            "clinic_id": patient.clinic_id,
-            "patient_id": patient.id,
-            "reason": reason,
-            "status": "open",
-            "created_at": now,
-            "page_phone": 0,
-            "page_round": 0,
-            "page_failed": False,
-            "next_page_at": notice_at(now, patient.clinic.timezone, paging_numbers(patient.clinic)),
-        }
-        steps.append(
-            audit_step(
-                patient.clinic_id,
-                f"patient:{patient.id}",
-                "escalation.open",
-                None,
-                now,
-                {"reason": reason},
-            )
+    if decision.escalation is None:
+        return Plan(None, steps)
+    clinic = patient.clinic
+    emergency = decision.escalation is EscalationReason.EMERGENCY
+    if emergency and open_emergency_id is not None:
+        # Still being paged (or unacknowledged): shown there, nobody new is paged.
+        return Plan(None, steps, attached_to=open_emergency_id)
+    reason = decision.escalation.value
+    escalation: dict[str, Any] = {
+        "clinic_id": patient.clinic_id,
+        "patient_id": patient.id,
+        "reason": reason,
+        "created_at": now,
+    }
+    steps.append(
+        audit_step(
+            patient.clinic_id,
+            f"patient:{patient.id}",
+            "escalation.open",
+            None,
+            now,
+            {"reason": reason},
+        )
+    )
+    if emergency:
+        paging_state, pages = page_steps(settings, patient, now)
+        escalation.update(paging_state)
+        steps.extend(pages)
+    else:
+        # A notice waits for the clinic's working hours; the dispatcher sends it then.
+        escalation.update(
+            status="open",
+            page_phone=0,
+            page_round=0,
+            page_failed=False,
+            next_page_at=notice_at(now, clinic.timezone, paging.paging_numbers(clinic)),
         )
     return Plan(escalation, steps)

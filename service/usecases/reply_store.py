@@ -1,9 +1,9 @@
 """The inbound hot path's one write: the message and everything it decides, at once.
 
 A reply's writes are gated on the MessageSid dedupe: `INSERT … ON CONFLICT (twilio_sid) DO
-NOTHING RETURNING id`. Everything else (the state change, the schedule, an escalation and
-the audit trail) is a `Step`: a Core statement built from `Refs`, that only acts if that
-insert did.
+NOTHING RETURNING id`. Everything else (the state change, the schedule, an escalation, its
+pages and the audit trail) is a `Step`: one INSERT or UPDATE that only acts if that insert
+did.
 
 - PostgreSQL: the whole write is ONE statement, data-modifying CTEs chained on the insert
   (`WITH m AS (INSERT … RETURNING id), s1 AS (UPDATE … WHERE EXISTS (SELECT FROM m)) …`).
@@ -14,25 +14,36 @@ insert did.
 - SQLite (in-process, no round trips to save): the same statements one after another in
   the caller's transaction; the gate's RETURNING decides whether the rest runs.
 
+Statements are built once per SHAPE (which tables, which columns, which values come from
+the write itself), with a bind parameter for every value, and cached: a request only binds
+its values. Building a Core statement costs far more than executing a cached one (the
+coercions, the CTEs, the cache key), so nothing here builds SQL per request.
+
 A new effect of a reply (another row to write) is one more `Step`, and stays in the one
 statement and the one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Connection,
     Executable,
+    Integer,
+    String,
     Table,
+    and_,
+    bindparam,
+    cast,
     exists,
+    func,
     insert,
-    literal,
     literal_column,
     select,
     true,
@@ -40,8 +51,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.db import AuditEvent, CheckIn, Escalation, Message
-from service.db.models import UTCDateTime
+from service.db import AuditEvent, CheckIn, Escalation, Message, Patient
+
+# Stands for the reply's escalation id inside a text (a page's body, its page_key, an audit
+# subject) until the database knows the id: the statement replaces it.
+ESCALATION_MARK = "{escalation}"
 
 
 def table(model: Any) -> Table:
@@ -54,18 +68,70 @@ MESSAGES = table(Message)
 ESCALATIONS = table(Escalation)
 CHECKINS = table(CheckIn)
 AUDIT = table(AuditEvent)
+PATIENTS = table(Patient)
+TABLES = {t.name: t for t in (MESSAGES, ESCALATIONS, CHECKINS, AUDIT, PATIENTS)}
+
+
+class Ref(Enum):
+    """A value only the write itself knows: the stored message's or escalation's id."""
+
+    MESSAGE_ID = "message_id"
+    ESCALATION_ID = "escalation_id"
 
 
 @dataclass(frozen=True)
-class Refs:
-    """How a step names the stored message, its escalation, and the dedupe gate."""
+class Marked:
+    """A text holding ESCALATION_MARK, stored with the escalation's id in its place."""
 
-    message_id: ColumnElement[Any]
-    escalation_id: ColumnElement[Any]
-    guard: ColumnElement[bool]
+    text: str
 
 
-Step = Callable[[Refs], Executable]
+@dataclass(frozen=True)
+class Step:
+    """One INSERT (one row) or UPDATE (rows matching `where`) of a reply's write.
+
+    Values are plain data, `Ref` (an id the write makes) or `Marked` (a text naming that
+    id). `returns_id`: the inserted row's id comes back in `Stored.returned` (an alert the
+    webhook enqueues).
+    """
+
+    table: str
+    values: Mapping[str, Any]
+    where: Mapping[str, Any] | None = None  # None: an INSERT
+    returns_id: bool = False
+
+    @property
+    def shape(self) -> tuple[Any, ...]:
+        """What the statement looks like, whatever the values: the cache key."""
+        return (
+            self.table,
+            _shape_of(self.values),
+            None if self.where is None else tuple(self.where),
+            self.returns_id,
+        )
+
+    def params(self, prefix: str) -> dict[str, Any]:
+        """The bound values, named as the statement of `shape` names them."""
+        found = {
+            f"{prefix}{name}": data.text if isinstance(data, Marked) else data
+            for name, data in self.values.items()
+            if not isinstance(data, Ref)
+        }
+        for name, data in (self.where or {}).items():
+            found[f"{prefix}w_{name}"] = data
+        return found
+
+
+# How a column's value enters a statement: bound as is (None), a `Ref`, or `MARKED`.
+MARKED = "marked"
+
+
+def _shape_of(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Each column with how its value enters the statement."""
+    return tuple(
+        (name, data if isinstance(data, Ref) else MARKED if isinstance(data, Marked) else None)
+        for name, data in values.items()
+    )
 
 
 @dataclass
@@ -79,28 +145,58 @@ class ReplyWrite:
 
 @dataclass(frozen=True)
 class Stored:
-    """The ids the write produced."""
+    """The ids the write produced: the message, its escalation, the rows asked for."""
 
     message_id: int
     escalation_id: int | None
+    returned: tuple[int, ...] = ()
 
 
-def value(data: Any, column: Any) -> ColumnElement[Any]:
-    """A bound value typed like `column`, for INSERT … SELECT."""
-    return literal(data, column.type)
+@dataclass(frozen=True)
+class Refs:
+    """How a statement names the stored message, its escalation, and the dedupe gate."""
+
+    message_id: ColumnElement[Any]
+    escalation_id: ColumnElement[Any]
+    guard: ColumnElement[bool]
 
 
-def insert_row(table: Any, row: dict[str, Any], refs: Refs) -> Executable:
-    """INSERT one row, only if the gate let the message in (values may be SQL expressions)."""
-    names = list(row)
-    columns = [
-        data if isinstance(data, ColumnElement) else value(data, table.c[name])
-        for name, data in row.items()
-    ]
-    # Columns not named take their server defaults (Python-side defaults do not reach an
-    # INSERT … SELECT inside a CTE).
-    return insert(table).from_select(
-        names, select(*columns).where(refs.guard), include_defaults=False
+def _sql_value(target: Table, name: str, kind: Any, prefix: str, refs: Refs) -> Any:
+    """The SQL for one column's value: a typed bind parameter, or what `kind` names."""
+    column = target.c[name]
+    if kind is Ref.MESSAGE_ID:
+        return refs.message_id
+    if kind is Ref.ESCALATION_ID:
+        return refs.escalation_id
+    if kind == MARKED:
+        return func.replace(
+            bindparam(f"{prefix}{name}", type_=String()),
+            ESCALATION_MARK,
+            cast(refs.escalation_id, String()),
+            type_=column.type,
+        )
+    return bindparam(f"{prefix}{name}", type_=column.type)
+
+
+def _statement(shape: tuple[Any, ...], prefix: str, refs: Refs) -> Any:
+    """The statement of one step's shape, values as bind parameters named `prefix…`."""
+    name, values, where, returns_id = shape
+    target = TABLES[name]
+    if where is None:
+        columns = [_sql_value(target, col, kind, prefix, refs) for col, kind in values]
+        # Columns not named take their server defaults (Python-side defaults do not reach
+        # an INSERT … SELECT inside a CTE).
+        statement = insert(target).from_select(
+            [col for col, _ in values],
+            select(*columns).where(refs.guard),
+            include_defaults=False,
+        )
+        return statement.returning(target.c.id) if returns_id else statement
+    conditions = [target.c[col] == bindparam(f"{prefix}w_{col}") for col in where]
+    return (
+        update(target)
+        .where(and_(*conditions), refs.guard)
+        .values({col: _sql_value(target, col, kind, prefix, refs) for col, kind in values})
     )
 
 
@@ -111,18 +207,42 @@ def execute(connection: Connection, write: ReplyWrite) -> Stored | None:
     return _in_sequence(connection, write)
 
 
-def _escalation_row(write: ReplyWrite, refs: Refs) -> dict[str, Any]:
-    assert write.escalation is not None
-    return {"id": refs.escalation_id, **write.escalation, "inbound_message_id": refs.message_id}
+def _message_params(write: ReplyWrite) -> dict[str, Any]:
+    """Every bound value of the write, named as the cached statements name them."""
+    params = {f"m_{name}": data for name, data in write.message.items()}
+    for name, data in (write.escalation or {}).items():
+        params[f"e_{name}"] = data
+    for n, step in enumerate(write.steps):
+        params.update(step.params(f"s{n}_"))
+    return params
 
 
 def _one_statement(connection: Connection, write: ReplyWrite) -> Stored | None:
-    row = dict(write.message)
-    if write.escalation is not None:
-        row["escalation_id"] = literal_column("nextval('escalations_id_seq')")
+    """PostgreSQL: the whole write in one cached statement (see the module docstring)."""
+    statement = _composed(
+        tuple(write.message),
+        None if write.escalation is None else tuple(write.escalation),
+        tuple(step.shape for step in write.steps),
+    )
+    found = connection.execute(statement, _message_params(write)).first()
+    if found is None:
+        return None
+    return Stored(found[0], found[1], tuple(found[2:]))
+
+
+@lru_cache(maxsize=256)
+def _composed(
+    message: tuple[str, ...], escalation: tuple[str, ...] | None, steps: tuple[Any, ...]
+) -> Executable:
+    """The one PostgreSQL statement of a write's shape, built once per process."""
+    row: dict[str, Any] = {
+        name: bindparam(f"m_{name}", type_=MESSAGES.c[name].type) for name in message
+    }
+    if escalation is not None:
+        row["escalation_id"] = literal_column("nextval('escalations_id_seq')", Integer())
     gate = (
         postgresql.insert(MESSAGES)
-        .values(**row)
+        .values(row)
         .on_conflict_do_nothing(index_elements=[MESSAGES.c.twilio_sid])
         .returning(MESSAGES.c.id, MESSAGES.c.escalation_id)
         .cte("m")
@@ -132,44 +252,123 @@ def _one_statement(connection: Connection, write: ReplyWrite) -> Stored | None:
         escalation_id=select(gate.c.escalation_id).scalar_subquery(),
         guard=exists(select(gate.c.id)),
     )
-    statements = [step(refs) for step in write.steps]
-    if write.escalation is not None:
-        statements.insert(0, insert_row(ESCALATIONS, _escalation_row(write, refs), refs))
-    ctes = [statement.cte(f"s{n}") for n, statement in enumerate(statements)]  # type: ignore[attr-defined]
-    found = connection.execute(select(gate.c.id, gate.c.escalation_id).add_cte(*ctes)).first()
-    return None if found is None else Stored(found.id, found.escalation_id)
+    ctes = []
+    if escalation is not None:
+        values: dict[str, ColumnElement[Any]] = {
+            name: bindparam(f"e_{name}", type_=ESCALATIONS.c[name].type) for name in escalation
+        }
+        values.update(id=refs.escalation_id, inbound_message_id=refs.message_id)
+        ctes.append(
+            insert(ESCALATIONS)
+            .from_select(list(values), select(*values.values()).where(refs.guard))
+            .cte("e")
+        )
+    returned = []
+    for n, shape in enumerate(steps):
+        cte = _statement(shape, f"s{n}_", refs).cte(f"s{n}")
+        ctes.append(cte)
+        if shape[3]:
+            returned.append(select(cte.c.id).scalar_subquery())
+    return select(gate.c.id, gate.c.escalation_id, *returned).add_cte(*ctes)
 
 
 def _in_sequence(connection: Connection, write: ReplyWrite) -> Stored | None:
-    message_id = connection.execute(
-        sqlite.insert(MESSAGES)
-        .values(**write.message)
-        .on_conflict_do_nothing(index_elements=[MESSAGES.c.twilio_sid])
-        .returning(MESSAGES.c.id)
-    ).scalar()
+    """SQLite: the gate, then each statement in the caller's transaction."""
+    params = _message_params(write)
+    message_id = connection.execute(_sqlite_gate(tuple(write.message)), params).scalar()
     if message_id is None:
         return None
-    escalation_id: int | None = None
-    refs = Refs(literal(message_id), literal(None), true())
+    params["ref_message_id"] = message_id
+    escalation_id = write.message.get("escalation_id")
     if write.escalation is not None:
-        row = {**write.escalation, "inbound_message_id": message_id}
         escalation_id = connection.execute(
-            insert(ESCALATIONS).values(**row).returning(ESCALATIONS.c.id)
+            _escalation_insert(tuple(write.escalation)), params
         ).scalar_one()
-        connection.execute(
-            update(MESSAGES).where(MESSAGES.c.id == message_id).values(escalation_id=escalation_id)
-        )
-        refs = Refs(literal(message_id), literal(escalation_id), true())
-    for step in write.steps:
-        connection.execute(step(refs))
-    return Stored(message_id, escalation_id)
+        connection.execute(_link_escalation(), params | {"ref_escalation_id": escalation_id})
+    params["ref_escalation_id"] = escalation_id
+    returned = _run_steps(connection, write.steps, params)
+    return Stored(message_id, escalation_id, returned)
 
 
-def json_value(data: Any) -> ColumnElement[Any]:
-    """A JSON document as a bound value."""
-    return literal(data, JSON())
+def run_steps(
+    connection: Connection,
+    steps: Sequence[Step],
+    *,
+    message_id: int | None,
+    escalation_id: int | None,
+) -> tuple[int, ...]:
+    """Run steps one after another in the caller's transaction, for a stored message."""
+    params: dict[str, Any] = {"ref_message_id": message_id, "ref_escalation_id": escalation_id}
+    for n, step in enumerate(steps):
+        params.update(step.params(f"s{n}_"))
+    return _run_steps(connection, steps, params)
 
 
-def time_value(data: Any) -> ColumnElement[Any]:
-    """An aware datetime as a bound value."""
-    return literal(data, UTCDateTime())
+def insert_escalation(
+    connection: Connection, escalation: dict[str, Any], message_id: int | None
+) -> int:
+    """Insert an escalation row for a stored message (SQLite's path, and outside the webhook)."""
+    params = {f"e_{name}": data for name, data in escalation.items()}
+    params["ref_message_id"] = message_id
+    found: int = connection.execute(_escalation_insert(tuple(escalation)), params).scalar_one()
+    return found
+
+
+def _run_steps(
+    connection: Connection, steps: Sequence[Step], params: dict[str, Any]
+) -> tuple[int, ...]:
+    """Each step's cached statement in turn; the ids of the rows asked for."""
+    returned = []
+    for n, step in enumerate(steps):
+        result = connection.execute(_sequenced(step.shape, n), params)
+        if step.returns_id:
+            returned.append(result.scalar_one())
+    return tuple(returned)
+
+
+@lru_cache(maxsize=1)
+def _known() -> Refs:
+    """In sequence, a statement names the ids the write made as bound values."""
+    return Refs(
+        bindparam("ref_message_id", type_=Integer()),
+        bindparam("ref_escalation_id", type_=Integer()),
+        true(),
+    )
+
+
+@lru_cache(maxsize=256)
+def _sequenced(shape: tuple[Any, ...], n: int) -> Any:
+    """One step's statement, run on its own, built once per process."""
+    return _statement(shape, f"s{n}_", _known())
+
+
+@lru_cache(maxsize=1)
+def _link_escalation() -> Any:
+    """The stored message names the escalation it opened."""
+    known = _known()
+    return (
+        update(MESSAGES)
+        .where(MESSAGES.c.id == known.message_id)
+        .values(escalation_id=known.escalation_id)
+    )
+
+
+@lru_cache(maxsize=16)
+def _sqlite_gate(message: tuple[str, ...]) -> Any:
+    """The message's insert, gated on the sid, for a set of columns."""
+    return (
+        sqlite.insert(MESSAGES)
+        .values({name: bindparam(f"m_{name}", type_=MESSAGES.c[name].type) for name in message})
+        .on_conflict_do_nothing(index_elements=[MESSAGES.c.twilio_sid])
+        .returning(MESSAGES.c.id)
+    )
+
+
+@lru_cache(maxsize=16)
+def _escalation_insert(escalation: tuple[str, ...]) -> Any:
+    """An escalation's insert naming the stored message, for a set of columns."""
+    values: dict[str, Any] = {
+        name: bindparam(f"e_{name}", type_=ESCALATIONS.c[name].type) for name in escalation
+    }
+    values["inbound_message_id"] = _known().message_id
+    return insert(ESCALATIONS).values(values).returning(ESCALATIONS.c.id)

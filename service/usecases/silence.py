@@ -89,7 +89,7 @@ def check(session: Session, settings: Settings, checkin_id: int, *, now: datetim
     )
     session.add(escalation)
     session.flush()
-    paging.start(session, settings, patient.clinic, escalation, now)
+    paging.time_notice(patient.clinic, escalation, now)
     record(
         session,
         clinic_id=patient.clinic_id,

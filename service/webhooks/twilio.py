@@ -29,7 +29,6 @@ from service.usecases.inbound import (
     InboundReply,
     emergency_answer,
     first_look,
-    process_reply,
     receive_sms,
 )
 from service.whatsapp import channel_of
@@ -136,30 +135,21 @@ def sms() -> Response:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
         session().rollback()
         return xml(sms_answer(spooled_answer(reply, look.language, is_emergency)))
-    for message_id in outcome.alert_message_ids:
-        enqueue_message(runtime(), message_id, urgent=True)
     answer = outcome.answer
     number = settings.emergency_number
     if is_emergency and (answer is None or number not in answer):
         answer = emergency_answer(settings, look.language)
     response = xml(sms_answer(answer))
-    if outcome.deferred_message_id is not None:
-        # The emergency answer goes out first; the escalation and the page follow at once.
-        rt, message_id = runtime(), outcome.deferred_message_id
-        response.call_on_close(lambda: finish_emergency(rt, message_id))
+    if outcome.alert_message_ids:
+        # The emergency answer goes out first; queueing the stored page follows at once.
+        rt, alerts = runtime(), outcome.alert_message_ids
+        response.call_on_close(lambda: queue_alerts(rt, alerts))
     return response
 
 
-def finish_emergency(rt: Runtime, message_id: int) -> None:
-    """After the answer is sent: open the escalation, schedule, and queue the page."""
-    try:
-        with rt.sessions() as db:
-            outcome = process_reply(db, rt.settings, message_id, now=utcnow())
-    except SQLAlchemyError as exc:
-        # The message is stored and marked unprocessed: the workers' dispatch finishes it.
-        log.error("emergency message=%s left to the dispatcher: %s", message_id, type(exc).__name__)
-        return
-    for alert_id in outcome.alert_message_ids:
+def queue_alerts(rt: Runtime, alert_ids: tuple[int, ...]) -> None:
+    """After the answer is sent: queue the page's messages (the dispatcher finds any missed)."""
+    for alert_id in alert_ids:
         enqueue_message(rt, alert_id, urgent=True)
 
 

@@ -160,6 +160,11 @@ class TcpProxy:
             except OSError:
                 return
             with self._lock:
+                if self._listener is not listener:
+                    # Refused meanwhile: closing a listener does not wake a thread blocked
+                    # in accept(), which would let one more connection through.
+                    client.close()
+                    return
                 self._sockets.append(client)
             if self._holding.is_set():
                 continue  # accepted, and never answered

@@ -56,7 +56,14 @@ def test_database_stopped_during_inbound_traffic(setup: Setup) -> None:
     open_emergencies = [
         e for e in setup.api(base, "/escalations")["items"] if e["reason"] == "emergency"
     ]
-    wait_for(lambda: len(calls_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies))
+    # A page whose send job failed in the outage goes out on RQ's retry schedule (5 s, 20 s).
+    wait_for(
+        lambda: (
+            len(sent_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies)
+            and len(calls_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies)
+        ),
+        timeout=60,
+    )
     time.sleep(3)
     assert len(sent_to(setup.deployment.twilio, ON_CALL)) == len(open_emergencies)
     assert len(calls_to(setup.deployment.twilio, ON_CALL)) == len(open_emergencies)

@@ -354,7 +354,7 @@ def test_yes_from_a_subscribed_patient_is_an_answer_not_a_resubscription(
     assert "1 better, 2 same, 3 worse" in answer
 
 
-def test_an_emergency_answered_by_a_web_process_that_died_is_finished_by_the_dispatcher(
+def test_an_emergency_answered_by_a_web_process_that_died_is_paged_by_the_dispatcher(
     client: Any, sign: Any, make_patient: Any, runtime: Any, run_jobs: Any, fake_twilio: Any
 ) -> None:
     from datetime import UTC, datetime, timedelta
@@ -366,13 +366,57 @@ def test_an_emergency_answered_by_a_web_process_that_died_is_finished_by_the_dis
     make_patient(PHONE)
     form = {"MessageSid": "SM" + "7" * 32, "From": PHONE, "To": "+15005550006"}
     form["Body"] = "I can't breathe"
-    # Not closed: as if the process died right after sending the answer.
+    # Not closed: as if the process died right after sending the answer, before queueing.
     response = client.post("/twilio/sms", data=form, headers=sign("/twilio/sms", form))
     assert "Call 911 now" in response.get_data(as_text=True)
-    assert count(runtime, Escalation) == 0
+    assert count(runtime, Escalation) == 1  # stored with the message, in its one write
+    assert runtime.urgent_queue.count == 0
     with runtime.sessions() as session:
         old = datetime.now(UTC) - timedelta(minutes=1)
-        session.execute(update(Message).values(created_at=old))
+        session.execute(update(Message).values(created_at=old, updated_at=old))
+        session.commit()
+    assert jobs.dispatch_due()["messages"] == 2  # the page's SMS and call, left pending
+    run_jobs()
+    assert len([m for m in fake_twilio.messages() if m["To"] == "+15005550001"]) == 1
+    assert len([c for c in fake_twilio.calls() if c["To"] == "+15005550001"]) == 1
+    response.close()  # the late close queues what was sent already: nothing more goes out
+    run_jobs()
+    assert count(runtime, Escalation) == 1
+    assert len([m for m in fake_twilio.messages() if m["To"] == "+15005550001"]) == 1
+    assert len([c for c in fake_twilio.calls() if c["To"] == "+15005550001"]) == 1
+
+
+def test_an_emergency_stored_unprocessed_is_finished_by_the_dispatcher(
+    client: Any, sign: Any, make_patient: Any, runtime: Any, run_jobs: Any, fake_twilio: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from workers import jobs
+
+    patient = make_patient(PHONE)
+    old = datetime.now(UTC) - timedelta(minutes=1)
+    with runtime.sessions() as session:
+        row = session.get(Patient, patient["id"])
+        assert row is not None
+        # As an earlier version stored an emergency: answered, its policy left for later.
+        session.add(
+            Message(
+                clinic_id=row.clinic_id,
+                patient_id=patient["id"],
+                direction="inbound",
+                channel="sms",
+                purpose="reply",
+                to_number="+15005550006",
+                from_number=PHONE,
+                body="I can't breathe",
+                status="received",
+                twilio_sid="SM" + "8" * 32,
+                category="emergency",
+                processed=False,
+                created_at=old,
+                updated_at=old,
+            )
+        )
         session.commit()
     assert jobs.dispatch_due()["emergencies"] == 1
     assert jobs.dispatch_due()["emergencies"] == 0
@@ -380,8 +424,9 @@ def test_an_emergency_answered_by_a_web_process_that_died_is_finished_by_the_dis
     assert count(runtime, Escalation) == 1
     assert len([m for m in fake_twilio.messages() if m["To"] == "+15005550001"]) == 1
     assert len([c for c in fake_twilio.calls() if c["To"] == "+15005550001"]) == 1
-    response.close()  # the late close finds the work done and does nothing more
-    assert count(runtime, Escalation) == 1
+    with runtime.sessions() as session:
+        stored = session.scalar(select(Message).where(Message.twilio_sid == "SM" + "8" * 32))
+        assert stored is not None and stored.processed and stored.escalation_id is not None
 
 
 @pytest.mark.parametrize("to", ["", "+12025550999"])
