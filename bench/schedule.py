@@ -637,6 +637,23 @@ def count_failures(settings: Settings) -> int:
     return int(unsent) + int(failed)
 
 
+def bench_settings(
+    fake: FakeTwilio, tmp: Path, url: str, redis_url: str, **overrides: Any
+) -> Settings:
+    """The service's settings against the fake Twilio API, quiet logs."""
+    return Settings(
+        instance_path=tmp / "instance",
+        database_url=url,
+        redis_url=redis_url,
+        twilio_account_sid=fake.account_sid,
+        twilio_auth_token=fake.auth_token,
+        twilio_from_number=FROM_NUMBER,
+        twilio_api_base=fake.base_url,
+        log_level="WARNING",
+        **overrides,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every part and print the report."""
     args = parse_args(argv)
@@ -657,33 +674,15 @@ def main(argv: list[str] | None = None) -> int:
                 report.append(tick_table(measure_ticks(engine, args, clinic_id)))
             if args.profile:
                 with FakeTwilio() as fake:
-                    settings = Settings(
-                        instance_path=tmp / "instance",
-                        database_url=url,
-                        redis_url=redis_url,
-                        twilio_account_sid=fake.account_sid,
-                        twilio_auth_token=fake.auth_token,
-                        twilio_from_number=FROM_NUMBER,
-                        twilio_api_base=fake.base_url,
-                        send_rate_per_second=100_000.0,
-                        log_level="WARNING",
-                    )
+                    # No rate limit: the profile measures the send itself.
+                    settings = bench_settings(fake, tmp, url, redis_url, send_rate_per_second=1e5)
                     progress(f"profiling one worker sending {args.profile:,} check-ins")
                     report.append(profile_sends(settings, engine, min(args.profile, 500)))
             if not args.skip_burst:
                 burst = min(args.burst, args.patients)
                 reset_for_burst(engine, burst)
                 with FakeTwilio() as fake:
-                    settings = Settings(
-                        instance_path=tmp / "instance",
-                        database_url=url,
-                        redis_url=redis_url,
-                        twilio_account_sid=fake.account_sid,
-                        twilio_auth_token=fake.auth_token,
-                        twilio_from_number=FROM_NUMBER,
-                        twilio_api_base=fake.base_url,
-                        log_level="WARNING",
-                    )
+                    settings = bench_settings(fake, tmp, url, redis_url)
                     progress(f"queueing {burst:,} due check-ins to measure Redis memory")
                     before, after, queued = measure_queue_memory(settings, burst)
                     report.append(
