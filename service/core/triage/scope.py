@@ -14,12 +14,15 @@ from service.core.triage.negation import Context, Span
 SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
 # The patient's own voice between another person and the finding ("my sister says MY speech
 # is slurred"); "me" is left out: "the lady next to me collapsed" is about the lady.
-_FIRST_PERSON = frozenset({"i", "my", "yo", "mi"})
+# Spanish drops the pronoun: "mi doña dice que estoy hablando raro" is the patient's own speech.
+_FIRST_PERSON = frozenset(
+    {"i", "my", "yo", "mi"} | {"estoy", "hablo", "tengo", "ando", "sigo", "siento", "puedo"}
+)
 ME = frozenset({"me", "i", "my", "mi", "yo"})
 # A pronoun that keeps a story about someone else going ("they took him in").
 _THIRD = frozenset(
     {"him", "her", "he", "she", "his", "they", "them", "their"}
-    | {"le", "les", "ella", "ellos", "ellas"}
+    | {"le", "les", "lo", "ella", "ellos", "ellas"}
 )
 # "I think" and "yo creo que" hedge what the writer saw; they do not make it the writer's own.
 _HEDGES = frozenset({"think", "guess", "bet", "reckon", "suppose", "creo", "pienso", "supongo"})
@@ -225,9 +228,12 @@ class Scope:
             return ""
         if overlaps(other, self.siblings) and self._sibling_cared_for(other):
             return ""
-        if any(other.last <= c.first < span.first for c in [*self.cared_for, *self.family]):
-            return ""
         ctx = self.ctx
+        if any(
+            other.last <= c.first < span.first and not self._theirs(c)
+            for c in [*self.cared_for, *self.family]
+        ):
+            return ""
         between = ctx.tokens[other.last : span.last]
         own = [
             t
@@ -246,6 +252,11 @@ class Scope:
         ):
             return ""  # "I can't lift my grandson anymore. Her speech ...": no story of him
         return self.text(other)
+
+    def _theirs(self, relative: Span) -> bool:
+        """A relative of the person in the story ("his wife said he couldn't get a word out")."""
+        before = self.ctx.tokens[max(relative.first - 1, 0) : relative.first]
+        return before in (("his",), ("her",), ("their",))
 
     def about_writing(self, span: Span) -> str:
         """Typing, or speaking on a stage, in the sentence of a speech finding ("my texts are
