@@ -1,7 +1,7 @@
 """Leave-one-set-out of the learned reader alone over the blind sets A to J.
 
 For each set, the learned reader is trained exactly as `checkin triage train` trains it, on
-the nine other sets (and tests/triage/corpus.jsonl, as the committed model is, unless
+the other sets (and tests/triage/corpus.jsonl, as the committed model is, unless
 --without-corpus), and reads the held-out set through the pure inference of
 service/core/triage/learned.py. Prints, per held-out set and in all, the emergency recall and
 the false-alarm rate of the learned reader ALONE at the threshold classify() uses (0.7).
@@ -34,13 +34,13 @@ def _figure(hits: int, total: int) -> str:
 
 
 def main() -> int:
-    """Train on eight sets, read the ninth; print recall and false alarms per held-out set."""
+    """Train on all sets but one, read that one; print recall and false alarms per held-out set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=LEARNED_THRESHOLD)
     parser.add_argument("--without-corpus", action="store_true")
     args = parser.parse_args()
     extra = [] if args.without_corpus else [TRIAGE / "corpus.jsonl"]
-    trained_on = "the eight other sets" + ("" if args.without_corpus else " + corpus.jsonl")
+    trained_on = "the other sets" + ("" if args.without_corpus else " + corpus.jsonl")
     print(f"learned reader alone, threshold {args.threshold}, trained on {trained_on}\n")
     print(f"{'held out':9} {'rows':>5}   {'recall':>17}   {'false alarms':>17}   {'fit s':>6}")
     totals = [0, 0, 0, 0]  # emergencies found, emergencies, false alarms, calm rows
