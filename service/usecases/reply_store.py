@@ -21,6 +21,12 @@ coercions, the CTEs, the cache key), so nothing here builds SQL per request.
 
 A new effect of a reply (another row to write) is one more `Step`, and stays in the one
 statement and the one transaction.
+
+A patient has at most one open emergency escalation (the partial unique index
+`OPEN_EMERGENCY_INDEX`, safety rule 2). A write that would open a second one, because
+another emergency of the patient was written after this one's read, joins the open one
+instead (`joined`): on SQLite and outside the webhook at once, on PostgreSQL by failing
+whole (`EmergencyTaken`) so that the caller reads and writes again.
 """
 
 from __future__ import annotations
