@@ -232,6 +232,13 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# An emergency escalation still being paged, or whose chain ran out unacknowledged: a new
+# emergency of the same patient joins it (`paging.open_emergency`) instead of paging again.
+OPEN_EMERGENCY_STATUSES = ("open", "unacknowledged")
+OPEN_EMERGENCY_INDEX = "uq_escalations_open_emergency"
+OPEN_EMERGENCY_WHERE = "reason = 'emergency' AND status IN ('open', 'unacknowledged')"
+
+
 class Escalation(Base):
     """Something staff must look at: an emergency, worsening or persisting weakness."""
 
@@ -239,6 +246,15 @@ class Escalation(Base):
     __table_args__ = (
         Index("ix_escalations_clinic_status", "clinic_id", "status"),
         Index("ix_escalations_status_next_page", "status", "next_page_at"),
+        # One open emergency per patient (safety rule 2): two emergencies written at once,
+        # each having read none open, cannot both open one and page the chain twice.
+        Index(
+            OPEN_EMERGENCY_INDEX,
+            "patient_id",
+            unique=True,
+            postgresql_where=text(OPEN_EMERGENCY_WHERE),
+            sqlite_where=text(OPEN_EMERGENCY_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

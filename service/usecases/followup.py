@@ -23,7 +23,7 @@ from service.db import Clinic, Message, Patient
 from service.usecases import paging
 from service.usecases.paging import initials as initials  # re-exported for the dashboard
 from service.usecases.reply_plan import plan_decision
-from service.usecases.reply_store import insert_escalation, run_steps
+from service.usecases.reply_store import joined, open_escalation, run_steps
 from service.usecases.schedules import sync_schedule
 
 
@@ -118,9 +118,13 @@ def apply_decision(
     connection = session.connection()
     message_id = inbound.id if inbound is not None else None
     escalation_id = plan.attached_to
+    steps = plan.steps
     if plan.escalation is not None:
-        escalation_id = insert_escalation(connection, plan.escalation, message_id)
-    alerts = run_steps(connection, plan.steps, message_id=message_id, escalation_id=escalation_id)
+        # Another emergency of the patient may have opened one since the read: join it.
+        escalation_id, opened = open_escalation(connection, plan.escalation, message_id)
+        if not opened:
+            steps = joined(steps)
+    alerts = run_steps(connection, steps, message_id=message_id, escalation_id=escalation_id)
     # The steps wrote the patient's row behind the ORM's back: read it again.
     session.expire(patient)
     # A recurring schedule yields to a sooner follow-up, or replaces a later one.

@@ -162,6 +162,37 @@ def store_reply(
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
 
+    See `_store_reply`. An emergency that lost the race to open the patient's emergency
+    escalation (`reply_store.EmergencyTaken`: another emergency of the patient, written at
+    the same moment, opened it after this one's read) wrote nothing; it is read and
+    written once more, and joins the winner: stored, answered, nobody paged twice.
+    """
+    args = (connection, settings, reply)
+    options: dict[str, Any] = {
+        "now": now,
+        "patient_id": patient_id,
+        "first": first,
+        "answered": answered,
+    }
+    try:
+        return _store_reply(*args, **options)
+    except reply_store.EmergencyTaken:
+        log.info("inbound %s: the patient's emergency was opened at the same moment", reply.sid)
+        return _store_reply(*args, **options)
+
+
+def _store_reply(
+    connection: Connection,
+    settings: Settings,
+    reply: InboundReply,
+    *,
+    now: datetime,
+    patient_id: int | None = None,
+    first: Triage | None = None,
+    answered: bool = True,
+) -> Outcome:
+    """Store and act on one reply exactly once; a replay gets the first answer again.
+
     One read (`reply_lookup.look_up`: the sid, the patient, the clinic, the state), then
     one write (`reply_store.execute`: the message and every effect, gated on the sid). The
     caller commits. The answer is stored too, as an outbound message (what the patient was

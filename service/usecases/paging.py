@@ -29,6 +29,7 @@ from service.core.paging import (
 )
 from service.core.texts import text
 from service.db import Clinic, Escalation, Message, Patient
+from service.db.models import OPEN_EMERGENCY_STATUSES
 from service.usecases.audit import record
 
 log = logging.getLogger(__name__)
@@ -411,7 +412,7 @@ def open_emergency(session: Session, patient_id: int) -> Escalation | None:
         .where(
             Escalation.patient_id == patient_id,
             Escalation.reason == "emergency",
-            Escalation.status.in_(("open", "unacknowledged")),
+            Escalation.status.in_(OPEN_EMERGENCY_STATUSES),
         )
         .order_by(Escalation.id)
         .limit(1)

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from config import Settings
 from service.db import Clinic, Escalation, Message, Patient
-from service.db.models import Schedule
+from service.db.models import OPEN_EMERGENCY_STATUSES, Schedule
 from service.usecases.reply_store import table
 
 ESCALATIONS = table(Escalation)
@@ -92,7 +92,7 @@ def _query(shape: str) -> Select[Any]:
         .where(
             ESCALATIONS.c.patient_id == PATIENTS.c.id,
             ESCALATIONS.c.reason == "emergency",
-            ESCALATIONS.c.status.in_(("open", "unacknowledged")),
+            ESCALATIONS.c.status.in_(OPEN_EMERGENCY_STATUSES),
         )
         .scalar_subquery()
         .label("open_emergency"),

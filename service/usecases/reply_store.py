@@ -21,6 +21,12 @@ coercions, the CTEs, the cache key), so nothing here builds SQL per request.
 
 A new effect of a reply (another row to write) is one more `Step`, and stays in the one
 statement and the one transaction.
+
+A patient has at most one open emergency escalation (the partial unique index
+`OPEN_EMERGENCY_INDEX`, safety rule 2). A write that would open a second one, because
+another emergency of the patient was written after this one's read, joins the open one
+instead (`joined`): on SQLite and outside the webhook at once, on PostgreSQL by failing
+whole (`EmergencyTaken`) so that the caller reads and writes again.
 """
 
 from __future__ import annotations
@@ -46,12 +52,19 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from service.db import AuditEvent, CheckIn, Escalation, Message, Patient
+from service.db.models import (
+    OPEN_EMERGENCY_INDEX,
+    OPEN_EMERGENCY_STATUSES,
+    OPEN_EMERGENCY_WHERE,
+)
 
 # Stands for the reply's escalation id inside a text (a page's body, its page_key, an audit
 # subject) until the database knows the id: the statement replaces it.
@@ -70,6 +83,10 @@ CHECKINS = table(CheckIn)
 AUDIT = table(AuditEvent)
 PATIENTS = table(Patient)
 TABLES = {t.name: t for t in (MESSAGES, ESCALATIONS, CHECKINS, AUDIT, PATIENTS)}
+
+
+class EmergencyTaken(Exception):
+    """Another write opened the patient's emergency escalation first: join it instead."""
 
 
 class Ref(Enum):
@@ -108,6 +125,14 @@ class Step:
             _shape_of(self.values),
             None if self.where is None else tuple(self.where),
             self.returns_id,
+        )
+
+    @property
+    def names_escalation(self) -> bool:
+        """The step belongs to opening the escalation: its audit event, its first page."""
+        return any(
+            isinstance(data, Ref | Marked) and data is not Ref.MESSAGE_ID
+            for data in self.values.values()
         )
 
     def params(self, prefix: str) -> dict[str, Any]:
@@ -201,10 +226,32 @@ def _statement(shape: tuple[Any, ...], prefix: str, refs: Refs) -> Any:
 
 
 def execute(connection: Connection, write: ReplyWrite) -> Stored | None:
-    """Run the write; None when the sid was already stored (a racing retry of Twilio's)."""
-    if connection.dialect.name == "postgresql":
+    """Run the write; None when the sid was already stored (a racing retry of Twilio's).
+
+    Raises `EmergencyTaken` (PostgreSQL) when the write would open an emergency escalation
+    and another write opened the patient's first: nothing was written, and the caller
+    reads again and joins it. SQLite's writers take turns, so there the write joins it.
+    """
+    if connection.dialect.name != "postgresql":
+        return _in_sequence(connection, write)
+    if write.escalation is None or write.escalation.get("reason") != "emergency":
         return _one_statement(connection, write)
-    return _in_sequence(connection, write)
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    try:
+        if autocommit:  # the one statement is atomic: a failure leaves nothing behind
+            return _one_statement(connection, write)
+        with connection.begin_nested():  # keeps the caller's transaction usable
+            return _one_statement(connection, write)
+    except IntegrityError as exc:
+        if _violated(exc) == OPEN_EMERGENCY_INDEX:
+            raise EmergencyTaken from exc
+        raise
+
+
+def _violated(exc: IntegrityError) -> str | None:
+    """The name of the constraint or unique index an integrity error names, if known."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    return name if isinstance(name, str) else None
 
 
 def _message_params(write: ReplyWrite) -> dict[str, Any]:
@@ -280,14 +327,26 @@ def _in_sequence(connection: Connection, write: ReplyWrite) -> Stored | None:
         return None
     params["ref_message_id"] = message_id
     escalation_id = write.message.get("escalation_id")
+    steps = write.steps
     if write.escalation is not None:
-        escalation_id = connection.execute(
-            _escalation_insert(tuple(write.escalation)), params
-        ).scalar_one()
+        escalation_id, opened = open_escalation(connection, write.escalation, message_id)
         connection.execute(_link_escalation(), params | {"ref_escalation_id": escalation_id})
+        if not opened:
+            steps = joined(steps)
+            for n, step in enumerate(steps):  # bound by their new places
+                params.update(step.params(f"s{n}_"))
     params["ref_escalation_id"] = escalation_id
-    returned = _run_steps(connection, write.steps, params)
+    returned = _run_steps(connection, steps, params)
     return Stored(message_id, escalation_id, returned)
+
+
+def joined(steps: Sequence[Step]) -> list[Step]:
+    """The steps of a write that joins an open emergency rather than opening one.
+
+    What opening adds (the `escalation.open` audit event, the first page) names the new
+    escalation; everything else (the state, the check-ins, the answer) stands as planned.
+    """
+    return [step for step in steps if not step.names_escalation]
 
 
 def run_steps(
@@ -304,14 +363,30 @@ def run_steps(
     return _run_steps(connection, steps, params)
 
 
-def insert_escalation(
+def open_escalation(
     connection: Connection, escalation: dict[str, Any], message_id: int | None
-) -> int:
-    """Insert an escalation row for a stored message (SQLite's path, and outside the webhook)."""
+) -> tuple[int, bool]:
+    """Insert an escalation for a stored message (SQLite's path, and outside the webhook).
+
+    An emergency whose patient already has one open (written since the caller read) opens
+    nothing: the open one's id comes back, with False, and the caller joins it (`joined`).
+    On PostgreSQL the insert waits for a concurrent one to commit, and the next statement
+    sees it.
+    """
     params = {f"e_{name}": data for name, data in escalation.items()}
     params["ref_message_id"] = message_id
-    found: int = connection.execute(_escalation_insert(tuple(escalation)), params).scalar_one()
-    return found
+    insert_ = _escalation_insert(connection.dialect.name, tuple(escalation))
+    for _ in range(3):
+        found = connection.execute(insert_, params).scalar()
+        if found is not None:
+            return found, True
+        # The open one may be acknowledged in between: then this one opens after all.
+        open_id = connection.execute(
+            _open_emergency(), {"patient_id": escalation["patient_id"]}
+        ).scalar()
+        if open_id is not None:
+            return open_id, False
+    raise EmergencyTaken
 
 
 def _run_steps(
@@ -365,10 +440,32 @@ def _sqlite_gate(message: tuple[str, ...]) -> Any:
 
 
 @lru_cache(maxsize=16)
-def _escalation_insert(escalation: tuple[str, ...]) -> Any:
-    """An escalation's insert naming the stored message, for a set of columns."""
+def _escalation_insert(dialect: str, escalation: tuple[str, ...]) -> Any:
+    """An escalation's insert naming the stored message, for a set of columns.
+
+    It does nothing (and returns no id) when it would be the patient's second open
+    emergency (the partial unique index `OPEN_EMERGENCY_INDEX`).
+    """
     values: dict[str, Any] = {
         name: bindparam(f"e_{name}", type_=ESCALATIONS.c[name].type) for name in escalation
     }
     values["inbound_message_id"] = _known().message_id
-    return insert(ESCALATIONS).values(values).returning(ESCALATIONS.c.id)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(ESCALATIONS)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=[ESCALATIONS.c.patient_id], index_where=text(OPEN_EMERGENCY_WHERE)
+        )
+        .returning(ESCALATIONS.c.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _open_emergency() -> Any:
+    """The patient's open emergency escalation (`paging.open_emergency`'s question)."""
+    return select(func.min(ESCALATIONS.c.id)).where(
+        ESCALATIONS.c.patient_id == bindparam("patient_id", type_=Integer()),
+        ESCALATIONS.c.reason == "emergency",
+        ESCALATIONS.c.status.in_(OPEN_EMERGENCY_STATUSES),
+    )
