@@ -87,11 +87,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
-def postgres_database(configured: str) -> Iterator[str]:
+@pytest.fixture
+def unmigrated_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database for a migration test (PostgreSQL if DATABASE_URL is set)."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured and configured.startswith("postgres"):
+        yield from postgres_database(configured, migrate=False, suffix="_empty")
+        return
+    yield f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+def postgres_database(configured: str, *, migrate: bool = True, suffix: str = "") -> Iterator[str]:
     """A database per xdist worker; a schema per worker if the role may not create databases."""
     base = make_url(Settings.from_env({"DATABASE_URL": configured}).database_url)
     # CHECKIN_TEST_TAG keeps concurrent checkouts on one server out of each other's way.
-    name = f"checkin_test_{os.environ.get('CHECKIN_TEST_TAG', '')}{worker_id()}"
+    name = f"checkin_test_{os.environ.get('CHECKIN_TEST_TAG', '')}{worker_id()}{suffix}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -107,7 +117,8 @@ def postgres_database(configured: str) -> Iterator[str]:
         options = {**base.query, "options": f"-csearch_path={name}"}
         url = base.set(query=options).render_as_string(hide_password=False)
         drop = f'DROP SCHEMA IF EXISTS "{name}" CASCADE'
-    upgrade(url)
+    if migrate:
+        upgrade(url)
     yield url
     with admin.connect() as connection:
         connection.execute(text(drop))

@@ -66,7 +66,7 @@ def test_existing_patients_get_the_sms_channel(tmp_path: Any) -> None:
     engine.dispose()
 
 
-def test_duplicate_open_emergencies_are_merged_into_the_oldest(tmp_path: Any) -> None:
+def test_duplicate_open_emergencies_are_merged_into_the_oldest(unmigrated_url: str) -> None:
     """0008: one open emergency per patient; the others fold into it, none is dropped."""
     from sqlalchemy import select
     from sqlalchemy.exc import IntegrityError
@@ -74,7 +74,7 @@ def test_duplicate_open_emergencies_are_merged_into_the_oldest(tmp_path: Any) ->
 
     from service.db import AuditEvent, Clinic, Escalation, Message, Patient, upgrade
 
-    url = f"sqlite:///{tmp_path / 'duplicates.db'}"
+    url = unmigrated_url
     upgrade(url, "0007")
     engine = create_engine(url)
 
