@@ -64,7 +64,7 @@ from config import Settings  # noqa: E402
 from service.db import make_engine, upgrade, utcnow  # noqa: E402
 from service.db.roundtrips import count_round_trips  # noqa: E402
 from service.embedded_redis import ensure_embedded_redis  # noqa: E402
-from service.usecases import delivery  # noqa: E402
+from service.usecases import dispatch_scan  # noqa: E402
 from service.usecases.inbound import unprocessed_message_ids  # noqa: E402
 from tests.fake_twilio import FakeTwilio  # noqa: E402
 
@@ -83,12 +83,12 @@ PARTIAL_INDEXES = {
     "unfinished emergencies": "ix_messages_unprocessed",
 }
 QUERIES: dict[str, Callable[[Session], Any]] = {
-    "due check-ins": lambda s: delivery.due_checkin_ids(s, now=utcnow()),
-    "lost pending messages": lambda s: delivery.waiting_message_ids(
+    "due check-ins": lambda s: dispatch_scan.due_checkin_ids(s, now=utcnow()),
+    "lost pending messages": lambda s: dispatch_scan.lost_job_ids(
         s, now=utcnow(), older_than=timedelta(seconds=2)
     ),
-    "stale sending messages": lambda s: delivery.expire_stale_sending(
-        s, now=utcnow(), after=timedelta(minutes=10)
+    "stale sending messages": lambda s: dispatch_scan.stale_sending_ids(
+        s, now=utcnow(), older_than=timedelta(minutes=10)
     ),
     "unfinished emergencies": lambda s: unprocessed_message_ids(
         s, now=utcnow(), older_than=timedelta(seconds=5)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.db import Message
 from service.enqueue import enqueue_message
-from service.usecases import paging, settle
+from service.usecases import dispatch_scan, paging, settle
 from service.usecases.dispatch_scan import DueWork
 from workers.context import current
 
@@ -27,8 +27,8 @@ def dispatch_pages(session: Session, work: DueWork, *, now: datetime) -> int:
         if work.unsettled:
             settle_lost_sends(session, work.unsettled, now=now)
         if work.unknown_pages:
-            paging.expire_unknown_pages(session, now=now, message_ids=work.unknown_pages)
-        escalations = paging.due_escalation_ids(session, now=now)
+            dispatch_scan.expire_unknown_pages(session, now=now, message_ids=work.unknown_pages)
+        escalations = dispatch_scan.due_escalation_ids(session, now=now)
     queued = 0
     for escalation_id in escalations:
         for message_id in paging.advance(session, runtime.settings, escalation_id, now=now):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from service.core.texts import text
-from service.db import CheckIn, Clinic, Escalation, Message, Patient, in_transactions
+from service.db import Clinic, Escalation, Message, Patient, in_transactions
 from service.transport import FailureKind, Sent, Transport, TransportError, classify_error_code
 from service.twiml import voice_alert, voice_say
 from service.usecases import paging, whatsapp
@@ -371,43 +371,3 @@ def record_status(
         call_ended(session, message, status, now=now)
     session.commit()
     return True
-
-
-def expire_stale_sending(session: Session, *, now: datetime, after: timedelta) -> int:
-    """Mark messages stuck in `sending` (a worker died mid-send) as unconfirmed, never resent."""
-    result = session.execute(
-        update(Message)
-        .where(Message.status == "sending", Message.updated_at < now - after)
-        .values(status="unconfirmed")
-    )
-    session.commit()
-    return int(getattr(result, "rowcount", 0))
-
-
-def due_checkin_ids(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
-    """Check-ins whose time has come."""
-    return list(
-        session.scalars(
-            select(CheckIn.id)
-            .where(CheckIn.status == "scheduled", CheckIn.due_at <= now)
-            .order_by(CheckIn.due_at)
-            .limit(limit)
-        )
-    )
-
-
-def waiting_message_ids(
-    session: Session, *, now: datetime, older_than: timedelta, limit: int = 500
-) -> list[tuple[int, bool]]:
-    """Outbound messages still pending (their job was lost), with whether each is an alert."""
-    rows = session.execute(
-        select(Message.id, Message.purpose)
-        .where(
-            Message.direction == "outbound",
-            Message.status == "pending",
-            Message.updated_at < now - older_than,
-        )
-        .order_by(Message.id)
-        .limit(limit)
-    )
-    return [(row.id, row.purpose.startswith("alert")) for row in rows]

@@ -5,7 +5,8 @@ inside a subquery so that SQLite accepts it): answered emergencies whose policy 
 applied, due check-ins, outbound messages whose job was lost, sends stuck in `sending`,
 sends whose answer was lost (settle asks Twilio), pages whose fate stayed unknown,
 escalations whose paging timer has come, and patients whose schedule has no occurrence
-waiting. Each part is the query of the use case that acts on it. On PostgreSQL it runs on
+waiting. Each part is a query function of its own, here or in the use case that acts
+on it, so the scan, the index checks (EXPLAIN) and `bench/schedule.py` run the same SQL. On PostgreSQL it runs on
 an autocommit connection: an idle tick costs the pool's pre-ping and this one statement,
 and the dispatcher opens a session only when a list is not empty.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
-from service.db import CheckIn, Message
+from service.db import CheckIn, Escalation, Message
 from service.usecases import paging, schedules, settle
 
 # At most this many lost sends are settled per tick (each asks Twilio).
@@ -65,6 +66,98 @@ def _ids(kind: str, query: Select[int], limit: int) -> Select[Any, Any, Any]:
     return select(literal(kind).label("kind"), column.label("id"), null().label("purpose"))
 
 
+def due_checkins_query(now: datetime) -> Select[Any]:
+    """Scheduled check-ins whose time has come, soonest first."""
+    return (
+        select(CheckIn.id)
+        .where(CheckIn.status == "scheduled", CheckIn.due_at <= now)
+        .order_by(CheckIn.due_at)
+    )
+
+
+def lost_jobs_query(now: datetime, older_than: timedelta) -> Select[Any, Any]:
+    """Outbound messages still pending after `older_than` (their job was lost), and purposes."""
+    return (
+        select(Message.id, Message.purpose)
+        .where(
+            Message.direction == "outbound",
+            Message.status == "pending",
+            Message.updated_at < now - older_than,
+        )
+        .order_by(Message.id)
+    )
+
+
+def stale_sending_query(now: datetime, older_than: timedelta) -> Select[Any]:
+    """Sends stuck in `sending` for longer than `older_than` (their worker died mid-send)."""
+    return (
+        select(Message.id)
+        .where(Message.status == "sending", Message.updated_at < now - older_than)
+        .order_by(Message.id)
+    )
+
+
+def due_checkin_ids(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    """Check-ins whose time has come (the scan's part, on its own)."""
+    return list(session.scalars(due_checkins_query(now).limit(limit)))
+
+
+def lost_job_ids(
+    session: Session, *, now: datetime, older_than: timedelta, limit: int = 500
+) -> list[tuple[int, bool]]:
+    """Pending outbound messages whose job was lost, and whether each is a page (scan part)."""
+    rows = session.execute(lost_jobs_query(now, older_than).limit(limit))
+    return [(row.id, row.purpose == "alert") for row in rows]
+
+
+def stale_sending_ids(
+    session: Session, *, now: datetime, older_than: timedelta, limit: int = 500
+) -> list[int]:
+    """Sends stuck in `sending` (the scan's part, on its own)."""
+    return list(session.scalars(stale_sending_query(now, older_than).limit(limit)))
+
+
+def due_escalations_query(now: datetime) -> Select[int]:
+    """Open escalations whose paging timer (or notice time) has come, soonest first."""
+    return (
+        select(Escalation.id)
+        .where(Escalation.status == "open", Escalation.next_page_at <= now)
+        .order_by(Escalation.next_page_at)
+    )
+
+
+def due_escalation_ids(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
+    """Open escalations whose paging timer (or notice time) has come."""
+    return list(session.scalars(due_escalations_query(now).limit(limit)))
+
+
+def unknown_pages_query(now: datetime) -> Select[int]:
+    """Pages whose fate is still unknown after paging.UNKNOWN_FATE."""
+    return select(Message.id).where(
+        Message.purpose == paging.PAGE,
+        Message.status.in_(("sending", "unconfirmed")),
+        Message.updated_at < now - paging.UNKNOWN_FATE,
+        Message.created_at > now - timedelta(hours=6),
+    )
+
+
+def expire_unknown_pages(
+    session: Session, *, now: datetime, message_ids: list[int] | None = None
+) -> int:
+    """Pages whose fate is unknown after paging.UNKNOWN_FATE count as failed (the chain moves on).
+
+    `message_ids`: those the dispatcher's scan found (None: they are looked for here).
+    """
+    found = unknown_pages_query(now)
+    if message_ids is not None:
+        found = found.where(Message.id.in_(message_ids))
+    rows = session.scalars(select(Message).where(Message.id.in_(found.scalar_subquery()))).all()
+    for message in rows:
+        paging.page_failed(session, message, now=now)
+    session.commit()
+    return len(rows)
+
+
 def scan(
     engine: Engine,
     *,
@@ -83,34 +176,12 @@ def scan(
             .order_by(Message.id),
             limit,
         ),
-        _part(
-            "c",
-            select(CheckIn.id, null().label("purpose"))
-            .where(CheckIn.status == "scheduled", CheckIn.due_at <= now)
-            .order_by(CheckIn.due_at),
-            limit,
-        ),
-        _part(
-            "m",
-            select(Message.id, Message.purpose)
-            .where(
-                Message.direction == "outbound",
-                Message.status == "pending",
-                Message.updated_at < now - lost_job_after,
-            )
-            .order_by(Message.id),
-            limit,
-        ),
-        _part(
-            "s",
-            select(Message.id, null().label("purpose"))
-            .where(Message.status == "sending", Message.updated_at < now - stale_after)
-            .order_by(Message.id),
-            limit,
-        ),
+        _ids("c", due_checkins_query(now), limit),
+        _part("m", lost_jobs_query(now, lost_job_after), limit),
+        _ids("s", stale_sending_query(now, stale_after), limit),
         _ids("l", settle.unsettled_query(now), SETTLE_BATCH),
-        _ids("p", paging.unknown_pages_query(now), limit),
-        _ids("e", paging.due_escalations_query(now), PAGING_BATCH),
+        _ids("p", unknown_pages_query(now), limit),
+        _ids("e", due_escalations_query(now), PAGING_BATCH),
         _ids("r", schedules.waiting_for_routine_query(), limit),
     ]
     work = DueWork()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -195,20 +195,6 @@ def _store(escalation: Escalation, step: PageStep) -> None:
     escalation.page_failed = False
 
 
-def due_escalations_query(now: datetime) -> Select[int]:
-    """Open escalations whose paging timer (or notice time) has come, soonest first."""
-    return (
-        select(Escalation.id)
-        .where(Escalation.status == "open", Escalation.next_page_at <= now)
-        .order_by(Escalation.next_page_at)
-    )
-
-
-def due_escalation_ids(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
-    """Open escalations whose paging timer (or notice time) has come."""
-    return list(session.scalars(due_escalations_query(now).limit(limit)))
-
-
 def advance(
     session: Session, settings: Settings, escalation_id: int, *, now: datetime
 ) -> list[int]:
@@ -338,33 +324,6 @@ def page_failed(session: Session, message: Message, *, now: datetime) -> None:
     )
     if getattr(moved, "rowcount", 0) == 1:
         log.warning("escalation=%s page %s failed; next phone", message.escalation_id, message.id)
-
-
-def unknown_pages_query(now: datetime) -> Select[int]:
-    """Pages whose fate is still unknown after UNKNOWN_FATE."""
-    return select(Message.id).where(
-        Message.purpose == PAGE,
-        Message.status.in_(("sending", "unconfirmed")),
-        Message.updated_at < now - UNKNOWN_FATE,
-        Message.created_at > now - timedelta(hours=6),
-    )
-
-
-def expire_unknown_pages(
-    session: Session, *, now: datetime, message_ids: list[int] | None = None
-) -> int:
-    """Pages whose fate is unknown after UNKNOWN_FATE count as failed (the chain moves on).
-
-    `message_ids`: those the dispatcher's scan found (None: they are looked for here).
-    """
-    found = unknown_pages_query(now)
-    if message_ids is not None:
-        found = found.where(Message.id.in_(message_ids))
-    rows = session.scalars(select(Message).where(Message.id.in_(found.scalar_subquery()))).all()
-    for message in rows:
-        page_failed(session, message, now=now)
-    session.commit()
-    return len(rows)
 
 
 def is_acknowledged(message: Message, escalation_status: str | None) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from service.db import utcnow
 from service.runtime import Runtime
-from service.usecases import delivery
+from service.usecases import dispatch_scan
 from service.usecases.inbound import unprocessed_message_ids
 from tests.conftest import ClinicHandle
 
@@ -97,12 +97,12 @@ def plan(runtime: Runtime, statement: str, params: Any) -> str:
 
 
 DISPATCHER_QUERIES = {
-    "ix_checkins_scheduled_due": lambda s: delivery.due_checkin_ids(s, now=utcnow()),
-    "ix_messages_pending": lambda s: delivery.waiting_message_ids(
+    "ix_checkins_scheduled_due": lambda s: dispatch_scan.due_checkin_ids(s, now=utcnow()),
+    "ix_messages_pending": lambda s: dispatch_scan.lost_job_ids(
         s, now=utcnow(), older_than=timedelta(minutes=2)
     ),
-    "ix_messages_sending_updated": lambda s: delivery.expire_stale_sending(
-        s, now=utcnow(), after=timedelta(minutes=10)
+    "ix_messages_sending_updated": lambda s: dispatch_scan.stale_sending_ids(
+        s, now=utcnow(), older_than=timedelta(minutes=10)
     ),
     "ix_messages_unprocessed": lambda s: unprocessed_message_ids(
         s, now=utcnow(), older_than=timedelta(minutes=1)
@@ -125,8 +125,8 @@ def test_each_dispatcher_query_uses_its_partial_index(history: Runtime) -> None:
 
     # And they find exactly the rows in those states.
     with history.sessions() as session:
-        assert len(delivery.due_checkin_ids(session, now=utcnow())) == HISTORY // 10_000
-        pending = delivery.waiting_message_ids(session, now=utcnow(), older_than=timedelta(0))
+        assert len(dispatch_scan.due_checkin_ids(session, now=utcnow())) == HISTORY // 10_000
+        pending = dispatch_scan.lost_job_ids(session, now=utcnow(), older_than=timedelta(0))
         assert len(pending) == HISTORY // 10_000
         unprocessed = unprocessed_message_ids(session, now=utcnow(), older_than=timedelta(0))
         assert len(unprocessed) == HISTORY // 10_000
