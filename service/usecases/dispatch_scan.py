@@ -6,9 +6,9 @@ applied, due check-ins, outbound messages whose job was lost, sends stuck in `se
 sends whose answer was lost (settle asks Twilio), pages whose fate stayed unknown,
 escalations whose paging timer has come, and patients whose schedule has no occurrence
 waiting. Each part is a query function of its own, here or in the use case that acts
-on it, so the scan, the index checks (EXPLAIN) and `bench/schedule.py` run the same SQL. On PostgreSQL it runs on
-an autocommit connection: an idle tick costs the pool's pre-ping and this one statement,
-and the dispatcher opens a session only when a list is not empty.
+on it, so the scan, the index checks (EXPLAIN) and `bench/schedule.py` run the same SQL.
+On PostgreSQL it runs on an autocommit connection: an idle tick costs the pool's pre-ping
+and this one statement, and the dispatcher opens a session only when a list is not empty.
 """
 
 from __future__ import annotations
