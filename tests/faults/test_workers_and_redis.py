@@ -48,8 +48,9 @@ def test_a_worker_killed_mid_send_ten_times(setup: Setup, slow_twilio: FakeTwili
         setup.checkin(base, patient_id)
     for n in range(10):
         seen = len(slow_twilio.requests)
-        # A send is in flight: Twilio has the request and has not answered yet.
-        wait_for(lambda s=seen: len(slow_twilio.requests) > s, timeout=30, every=0.05)
+        # A send is in flight: Twilio has the request and has not answered yet. 60 s: once in
+        # CI the next send took over 30 s after a kill (cause not found; it passed alone in 16 s).
+        wait_for(lambda s=seen: len(slow_twilio.requests) > s, timeout=60, every=0.05)
         deployment.kill(f"worker-{n}")
         deployment.worker(f"worker-{n + 1}", "a")
     # Each interrupted send reached Twilio and is never sent again; the rest go out once.
