@@ -87,6 +87,7 @@ class Grammar:
     cared_for: Compiled
     household: Compiled
     siblings: Compiled
+    children: Compiled
     named: Compiled
     writing: Compiled
     stage: Compiled
@@ -152,6 +153,7 @@ def grammar(language: Language) -> Grammar:
         cared_for=compile_list(data["cared_for"], macros),
         household=compile_list(data.get("household", []), macros),
         siblings=compile_list(data.get("siblings", []), macros),
+        children=compile_list(data.get("children", []), macros),
         named=compile_list(data.get("named", []), macros),
         writing=compile_list(data["writing"], macros),
         stage=compile_list(data.get("stage", []), macros),
@@ -207,6 +209,7 @@ class Reading(Scope):
         self.cared_for = scan_every_start(g.cared_for, norm)
         self.household = scan_every_start(g.household, norm)
         self.siblings = scan_every_start(g.siblings, norm)
+        self.children = scan_every_start(g.children, norm)
         # A relative at home ("mom", "mi suegra") is most likely the patient, told by a carer.
         self.family = [
             p for p in [*self.patients, *self.household] if self.text(p) not in ME | {"myself"}

@@ -47,6 +47,8 @@ _OBJECT_OF = frozenset(
     {"at", "to", "with", "into", "toward", "towards", "con", "hacia"}
     # "got out of the car, my legs ...": a place one is in or leaves is no subject either
     | {"of", "in", "from", "onto", "inside", "en", "del", "desde"}
+    # "like a heifer is standing on my chest": an animal in a simile is no subject
+    | {"like", "como"}
 )
 # People who can take over a sentence that began with an animal ("the cow fell and mom ..."),
 # and object pronouns: "the dog knocked her over" puts a person in the story.

@@ -32,6 +32,7 @@ _SHOUTS = frozenset(
     {"screaming", "screams", "screamed", "yelling", "yells", "yelled", "shouting", "shouts"}
     | {"shouted", "gritando", "grita", "grito", "gritaba"}
 )
+_HER_THEM = frozenset({"la", "lo", "las", "los"})
 _WE = frozenset({"we", "us", "our", "nosotros"})
 _POSSESSIVE = frozenset({"my", "his", "her", "our", "their", "your", "mi", "su", "tu"})
 _ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
@@ -47,6 +48,18 @@ _OWN_VERBS = frozenset({"am", "feel", "felt", "was", "estoy", "sigo", "me", "sie
 _CLITIC_ME = frozenset({"se", "no", "ya", "que"})
 _LAUGHS = frozenset({"lol", "haha", "hahaha", "jaja", "jajaja", "lmao", "jeje", "xd"})
 _IN_LAW = frozenset({"in", "politico", "politica"})
+# The writer's own status after "Me?", "as for me", "yo sigo": the writer is the patient.
+_OWN_STATUS = frozenset(
+    {"better", "same", "worse", "weaker", "stronger", "1", "2", "3"}
+    | {"mejor", "igual", "peor", "igualito", "mejorcito", "1", "2", "3"}
+)
+_TO_OWN_STATUS = frozenset(
+    {"?", ",", ":", "-", "am", "feel", "still", "the", "a", "bit", "little", "about", "much"}
+    | {"sigo", "estoy", "ando", "me", "siento", "un", "poco", "mucho", "muy"}
+)
+# "the one who fainted was my dad", "la que se desmayó fue mi tía": the cleft names who.
+_CLEFT_OPENINGS = (("the", "one", "who"), ("the", "one", "that"), ("el", "que"), ("la", "que"))
+_CLEFT_VERBS = frozenset({"was", "is", "fue", "era", "es"})
 
 
 def overlaps(span: Span, others: list[Span]) -> bool:
@@ -71,6 +84,7 @@ class Scope:
     cared_for: list[Span]
     household: list[Span]
     siblings: list[Span]
+    children: list[Span]
     named: list[Span]
     onsets: list[Span]
     family: list[Span]
@@ -172,7 +186,53 @@ class Scope:
                     return self.text(sister)
                 continue
             return self.text(other)
-        return self._story_of(span)
+        return (
+            self._cleft_of(span) or self._relative_beside_own_status(span) or self._story_of(span)
+        )
+
+    def _cleft_of(self, span: Span) -> str:
+        """The person a cleft names after the finding ("the one who fainted was my dad"), or ''."""
+        tokens = self.ctx.tokens
+        start = span.first - (1 if tokens[span.first - 1 : span.first] == ("se",) else 0)
+        if not any(tokens[max(start - len(o), 0) : start] == o for o in _CLEFT_OPENINGS):
+            return ""
+        if tokens[span.last : span.last + 1] and tokens[span.last] in _CLEFT_VERBS:
+            named = [*self.family, *self.others]
+            person = next((p for p in named if span.last < p.first <= span.last + 2), None)
+            if person is not None:
+                return self.text(person)
+        return ""
+
+    def _relative_beside_own_status(self, span: Span) -> str:
+        """A relative's red flag told by a writer who gives their own status in another sentence
+        ("my son passed out giving blood, he's fine. Me? same"): the writer is the patient."""
+        ctx = self.ctx
+        before = [
+            f
+            for f in [*self.family, *self.siblings, *self.children]
+            if f.last <= span.first and ctx.same_sentence(f.first, span.first)
+        ]
+        if not before or not self._own_status_elsewhere(span):
+            return ""
+        nearest = max(before, key=lambda f: f.last)
+        if any(t in ME for t in ctx.tokens[nearest.last : span.first]):
+            return ""  # "my son came by, I fainted on the porch"
+        return self.text(nearest)
+
+    def _own_status_elsewhere(self, span: Span) -> bool:
+        """The writer gives their own status ("Me? same", "yo sigo igual") outside the finding's
+        sentence; "I'm scared" is no status."""
+        ctx = self.ctx
+        tokens = ctx.tokens
+        for i, token in enumerate(tokens):
+            if token not in ("me", "i", "yo") or ctx.same_sentence(i, span.first):
+                continue
+            for j in range(i + 1, min(i + 5, len(tokens))):
+                if tokens[j] in _OWN_STATUS:
+                    return True
+                if tokens[j] not in _TO_OWN_STATUS:
+                    break
+        return False
 
     def _other_than_named(self, span: Span) -> str:
         """A relative other than the one the writer named as the patient ("writing for my mom
@@ -241,8 +301,11 @@ class Scope:
             if (t in ME or t in _WE) and not self._not_own(between, k)
         ]
         # "yo creo que se desmayó": a hedge, and "se" before the finding is third person.
-        third = any(t in _THIRD for t in between) or ctx.tokens[span.first - 1 : span.first] == (
-            "se",
+        third = (
+            any(t in _THIRD for t in between)
+            or ctx.tokens[span.first - 1 : span.first] == ("se",)
+            # "se la llevaron en ambulancia": "la" after "se" is her, not an article
+            or any(a == "se" and b in _HER_THEM for a, b in itertools.pairwise(between))
         )
         if own or not third:
             return ""  # the patient speaks of themselves again, or nothing points back
