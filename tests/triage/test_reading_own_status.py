@@ -20,6 +20,9 @@ EMERGENCIES = [
     ("mi esposo se desmayó hace rato en la cocina, yo estoy muy asustada", "es"),
     ("my husband passed out at lunch and I can't wake him, I'm scared", "en"),
     ("dad collapsed in the yard, I am calling you, he's not answering me", "en"),
+    # a relative's red flag that is not over is an emergency, whoever gives a status
+    ("I'm about the same. My husband passed out and won't wake up", "en"),
+    ("yo sigo igual, 2. Mi esposo se desmayó y no responde", "es"),
     # an animal in a simile: the weight is on the patient's chest
     ("like a horse is sitting on my chest, each breath is smaller than the one before", "en"),
     ("como si tuviera una vaca encima del pecho, cada respiro más cortito", "es"),

@@ -34,40 +34,28 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal
 
 from service.core.triage import learned
 from service.core.triage.compose import Reading
 from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
 from service.core.triage.keywords import match_keyword
-from service.core.triage.negation import (
-    CONTRASTS,
-    STATUS_PRE_WINDOW,
-    Context,
-    Span,
-    scan,
-    scan_every_start,
-)
+from service.core.triage.negation import CONTRASTS, Context
 from service.core.triage.normalise import normalise
+from service.core.triage.spans import scan, scan_every_start
+from service.core.triage.status import (
+    MENU,
+    PERSISTS,
+    SEVERITY,
+    Category,
+    StatusHit,
+    decide_status,
+    read_menu,
+    read_status,
+)
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
 
-Category = Literal["emergency", "worse", "same", "better", "unclear"]
-MENU: dict[str, Category] = {"1": "better", "2": "same", "3": "worse"}
-SEVERITY: dict[Category, int] = {"better": 1, "same": 2, "worse": 3}
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
-_PERSISTS = frozenset({"still", "sigue", "todavia", "aun"})
-_SET_APART = frozenset({".", ",", "!", ";", ":", "-"})  # punctuation after a lone menu answer
-_SET_APART_TUPLES = frozenset((p,) for p in _SET_APART)
-_SENTENCE_END = frozenset({".", "!", ";"})
-# Words that make a worse phrase a change, which a long-standing marker does not undo.
-_CHANGE = frozenset(
-    {"worse", "worsening", "weaker", "more", "harder", "getting", "peor", "mas", "empeorando"}
-)
-# Chronic markers a worse word is compared with ("weaker than usual"), not told as.
-_CHRONIC_COMPARED = frozenset({"usual", "always", "every day", "every morning", "every night"})
-# Words that may follow a menu digit opening a sentence ("lol. 1 feeling strong", "2 for me").
-_AFTER_ANSWER = frozenset({"", "for", "feeling", "feel", "today", "tonight"})
 # The learned reader's probability from which a message the rules did not call an emergency
 # becomes one (with review): 100% recall on sets held out of its training, at a cost in false
 # alarms (bench/triage_learned.py).
@@ -94,18 +82,10 @@ class Triage:
 
 
 @dataclass
-class _StatusHit:
-    category: Category
-    strong: bool
-    position: int
-    text: str
-
-
-@dataclass
 class _LanguageResult:
     language: Language
     findings: list[Finding] = field(default_factory=list)
-    status: list[_StatusHit] = field(default_factory=list)
+    status: list[StatusHit] = field(default_factory=list)
     opt_out: list[str] = field(default_factory=list)
     hints: int = 0
     contrasts: list[int] = field(default_factory=list)
@@ -119,55 +99,6 @@ class _LanguageResult:
 def _stored_language(language: object) -> Language:
     code = str(language or "").strip().lower()[:2]
     return "es" if code == "es" else "en"
-
-
-def _worse_is_news(ctx: Context, span: Span) -> bool:
-    """A worse word not said of an object ("el carro ... quedó sin fuerza") and, unless it is a
-    change ("worse", "weaker"), not told as long-standing ("wobbly like they've been for
-    months")."""
-    if ctx.other_subject(span):
-        return False
-    if any(t in _CHANGE for t in ctx.tokens[span.first : span.last]):
-        return True
-    marker = ctx.chronic_marker(span)
-    return not marker or marker in _CHRONIC_COMPARED
-
-
-def _status(ctx: Context) -> list[_StatusHit]:
-    """Better/same/worse phrases in one language, after negation and conditionals."""
-    vocab = ctx.vocab
-    hits: list[_StatusHit] = []
-    for span in scan(vocab.status, ctx.norm):
-        entry = vocab.status_entries[span.index]
-        text = ctx.norm.text(span.first, span.last)
-        status_trap = ctx.overlapping(ctx.status_traps, span)
-        if status_trap is not None and status_trap.first <= span.first:
-            continue  # "igual gracias" is a thank-you, but "sigo igual gracias a Dios" is same
-        if ctx.overlapping(ctx.traps, span):
-            continue
-        if any(
-            c.first < span.first and ctx.same_sentence(c.first, span.first)
-            for c in ctx.conditionals
-        ):
-            continue  # "if it gets worse" is not a report of getting worse
-        category: Category = entry.category
-        strong = entry.strong
-        literals = vocab.status.literals[span.index]
-        if category == "worse" and not _worse_is_news(ctx, span):
-            continue  # "legs still wobbly like they've been for months": no change, no worse
-        if not ctx.inherent_negation(span, literals):
-            cue = ctx.pre_negated(span.first, STATUS_PRE_WINDOW, cross_commas=False)
-            if cue:
-                if category == "same":
-                    continue
-                category, strong, text = "same", False, f"{cue} {text}"
-        hits.append(_StatusHit(category, strong, span.first, text))
-    for trap in ctx.traps:
-        implied = vocab.trap_entries[trap.index].implies
-        if implied in SEVERITY:
-            text = ctx.norm.text(trap.first, trap.last)
-            hits.append(_StatusHit(implied, True, trap.first, text))
-    return hits
 
 
 def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
@@ -186,7 +117,7 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     elsewhere = [f.span for f in result.findings if f.state in ("other", "person")]
     result.status = [
         h
-        for h in _status(ctx)
+        for h in read_status(ctx)
         if not any(s.first <= h.position < s.last for s in elsewhere)
         and not reading.asked(h.position)
     ]
@@ -202,98 +133,6 @@ def _analyse(text: str, language: Language) -> tuple[_LanguageResult, Context]:
     result.hints = sum(1 for t in norm.tokens if t in vocab.language_hints)
     result.contrasts = [i for i, t in enumerate(norm.tokens) if t in CONTRASTS]
     return result, ctx
-
-
-def _menu(ctx: Context) -> tuple[list[str], list[str]]:
-    """Menu digits that answer the check-in, and other bare numbers (for the reasons)."""
-    en, es = vocabulary("en"), vocabulary("es")
-    number_words = {**en.number_words, **es.number_words}
-    units = en.number_units | es.number_units
-    prepositions = en.number_prepositions | es.number_prepositions
-    prefixes = en.menu_prefixes | es.menu_prefixes
-    tokens = ctx.tokens
-    words = [i for i, t in enumerate(tokens) if t[0].isalnum()]
-    if len(words) == 1 and tokens[words[0]] in number_words:
-        return [number_words[tokens[words[0]]]], []
-    digits: list[str] = []
-    first = words[0] if words else 0
-    opening = tokens[first] if words else ""
-    # "Three. Arms tire out ...", "uno, me siento ...": a number word set apart opens the answer.
-    if opening in number_words and tokens[first + 1 : first + 2] in _SET_APART_TUPLES:
-        digits.append(number_words[opening])
-    others: list[str] = []
-    for order, i in enumerate(words):
-        token = tokens[i]
-        if not token.isdigit():
-            continue
-        before = tokens[i - 1] if i > 0 else ""
-        after = tokens[i + 1] if i + 1 < len(tokens) else ""
-        joined_before = before in "-/:.,=" and before != "" and i > 1 and tokens[i - 2].isdigit()
-        joined_after = (
-            after in "-/:.,=" and after != "" and i + 2 < len(tokens) and tokens[i + 2].isdigit()
-        )
-        if joined_before or joined_after:
-            continue
-        if token not in MENU:
-            if len(words) == 1:
-                others.append(token)
-            continue
-        previous_word = tokens[words[order - 1]] if order > 0 else ""
-        next_word = tokens[words[order + 1]] if order + 1 < len(words) else ""
-        if previous_word in prefixes and next_word not in units:
-            # "grandad says 1" relays the answer; "the doctor says 2 weeks" does not
-            digits.append(token)
-            continue
-        if next_word in units or (previous_word in prepositions and before not in _SENTENCE_END):
-            continue  # "2 days", "for 2"; but "... felt since. 1" answers the menu
-        if order == 0 or order == len(words) - 1 or len(words) <= 3:
-            digits.append(token)
-        elif before in _SENTENCE_END and (after in _SET_APART or after in _AFTER_ANSWER):
-            # "... darts league lol. 1, hands steadier", "... 2 for me": a digit that opens a
-            # sentence alone, or for whom it is said.
-            digits.append(token)
-    return digits, others
-
-
-def _most_severe(categories: list[Category]) -> Category:
-    return max(categories, key=SEVERITY.__getitem__)
-
-
-def _decide_status(
-    hits: list[_StatusHit], contrasts: list[int], digits: list[str]
-) -> tuple[Category, list[str]]:
-    reasons: list[str] = []
-    word_category: Category | None = None
-    strong = [h for h in hits if h.strong]
-    pool = strong or hits
-    if pool:
-        for contrast in reversed(contrasts):
-            before = [h for h in pool if h.position < contrast]
-            after = [h for h in pool if h.position > contrast]
-            if before and after and {h.category for h in before} != {h.category for h in after}:
-                pool = after
-                break
-        word_category = _most_severe([h.category for h in pool])
-        reasons.extend(f"{h.category}: {h.text}" for h in pool)
-    distinct = sorted(set(digits))
-    menu_category: Category | None = None
-    if len(distinct) == 1:
-        menu_category = MENU[distinct[0]]
-        reasons.insert(0, f"menu: {distinct[0]}")
-    elif len(distinct) > 1:
-        reasons.insert(0, f"several menu numbers: {', '.join(distinct)}")
-    if menu_category is not None and word_category is not None:
-        if not strong:
-            return menu_category, reasons
-        worst = (
-            word_category if SEVERITY[word_category] > SEVERITY[menu_category] else menu_category
-        )
-        return worst, reasons
-    if menu_category:
-        return menu_category, reasons
-    if word_category:
-        return word_category, reasons
-    return "unclear", reasons
 
 
 def _pick_language(
@@ -371,7 +210,7 @@ def _classify(text: str, language: str) -> Triage:
     hits, contrasts = primary.status, primary.contrasts
     if not hits:
         hits, contrasts = other.status, other.contrasts
-    digits, others = _menu(contexts["en"])
+    digits, others = read_menu(contexts["en"])
     tokens = contexts["en"].tokens
     if digits and contexts["en"].conditionals and "?" in tokens:
         # "if my breathing gets weak, is that a 3?": a question about the menu, not an answer;
@@ -379,7 +218,7 @@ def _classify(text: str, language: str) -> Triage:
         last_question = max(i for i, t in enumerate(tokens) if t == "?")
         if not any(t in MENU for t in tokens[last_question + 1 :]):
             digits = []
-    category, reasons = _decide_status(hits, contrasts, digits)
+    category, reasons = decide_status(hits, contrasts, digits)
     ctx = contexts[chosen]
     later = None
     if primary.status and not (ctx.traps or "?" in ctx.tokens or primary.asked_or_other):
@@ -397,7 +236,7 @@ def _classify(text: str, language: str) -> Triage:
         if SEVERITY.get(category, 0) < SEVERITY["worse"]:
             category = "worse"
         reasons = worse + doubts + reasons
-    elif doubts and hits and all(h.text in _PERSISTS for h in hits):
+    elif doubts and hits and all(h.text in PERSISTS for h in hits):
         # Only a bare "still" ("it still hasn't woken up"): it says the doubt persists, so a
         # person reads it.
         needs_review = True

@@ -31,9 +31,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from service.core.triage.negation import Context, Span, scan_every_start
+from service.core.triage.negation import Context
 from service.core.triage.patterns import Compiled, compile_list
 from service.core.triage.scope import ME, SCOPE_WINDOW, Scope, overlaps
+from service.core.triage.spans import Span, scan_every_start
 from service.core.triage.vocab import Language, raw_vocabulary
 
 Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
@@ -117,6 +118,14 @@ class Composed:
         return f"{self.label} ({pieces})"
 
 
+# The plain phrase lists of the grammar, each compiled as one list (missing ones are empty).
+_LISTS = (
+    *("onset", "sudden", "gradual", "repeats", "others", "patients", "cared_for", "household"),
+    *("siblings", "children", "named", "writing", "stage", "benign", "questions"),
+    *("questions_after", "pretend", "abilities"),
+)
+
+
 def _grouped(
     entries: list[dict[str, Any]], key: str, macros: dict[str, str]
 ) -> dict[str, Compiled]:
@@ -144,24 +153,7 @@ def grammar(language: Language) -> Grammar:
         parts=_grouped(data["parts"], "family", macros),
         states=_grouped(data["states"], "kind", macros),
         frames=frames,
-        onset=compile_list(data["onset"], macros),
-        sudden=compile_list(data["sudden"], macros),
-        gradual=compile_list(data["gradual"], macros),
-        repeats=compile_list(data.get("repeats", []), macros),
-        others=compile_list(data["others"], macros),
-        patients=compile_list(data["patients"], macros),
-        cared_for=compile_list(data["cared_for"], macros),
-        household=compile_list(data.get("household", []), macros),
-        siblings=compile_list(data.get("siblings", []), macros),
-        children=compile_list(data.get("children", []), macros),
-        named=compile_list(data.get("named", []), macros),
-        writing=compile_list(data["writing"], macros),
-        stage=compile_list(data.get("stage", []), macros),
-        benign=compile_list(data["benign"], macros),
-        questions=compile_list(data["questions"], macros),
-        questions_after=compile_list(data["questions_after"], macros),
-        pretend=compile_list(data["pretend"], macros),
-        abilities=compile_list(data["abilities"], macros),
+        **{name: compile_list(data.get(name, []), macros) for name in _LISTS},
     )
 
 
@@ -200,7 +192,6 @@ class Reading(Scope):
         self.gradual = sorted(
             [*scan_every_start(g.gradual, norm), *self.repeats], key=lambda s: s.first
         )
-        # "since last week" is gradual, not an onset.
         # "since last week" is gradual, and "not the sudden kind" denies an onset.
         self.onsets = [o for o in scan_every_start(g.onset, norm) if self._onset(o)]
         self.sudden = [o for o in scan_every_start(g.sudden, norm) if self._onset(o)]

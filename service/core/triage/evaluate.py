@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from service.core.triage.classifier import Category, Triage, classify
+from service.core.triage.classifier import Triage, classify
+from service.core.triage.status import Category
 
 CATEGORIES: tuple[Category, ...] = ("emergency", "worse", "same", "better", "unclear")
 

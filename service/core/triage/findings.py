@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.core.triage.compose import Composed, Reading
-from service.core.triage.negation import Context, Span, scan_every_start
+from service.core.triage.negation import Context
+from service.core.triage.spans import Span, scan_every_start
 
 # Dialect "won't hold my cup no more" means "anymore": not a denial of the symptom.
 _ANYMORE = frozenset({"no more", "not anymore", "ya no", "no mas"})

@@ -17,12 +17,11 @@ never lets a negation silently remove a red flag: it reports it for review.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
 from functools import cached_property
 
 from service.core.triage.normalise import Normalised
-from service.core.triage.patterns import Compiled
+from service.core.triage.spans import Span, scan, scan_every_start
+from service.core.triage.subjects import other_subject
 from service.core.triage.vocab import Vocabulary
 
 PRE_WINDOW = 6
@@ -41,91 +40,14 @@ _STATED = frozenset(
     # "quiere ir a trabajar y está jubilado hace años": when the routine ended
     | {"jubilado", "jubilada", "retirado", "retirada", "sold", "closed", "cerro"}
 )
-_SUBJECTS = frozenset({"i", "my", "me", "he", "she", "his", "her", "we", "they", "you", ",", ";"})
-# Words before a pet or object that make it the object of a verb, not the subject.
-_OBJECT_OF = frozenset(
-    {"at", "to", "with", "into", "toward", "towards", "con", "hacia"}
-    # "got out of the car, my legs ...": a place one is in or leaves is no subject either
-    | {"of", "in", "from", "onto", "inside", "en", "del", "desde"}
-    # "like a heifer is standing on my chest": an animal in a simile is no subject
-    | {"like", "como"}
-)
-# People who can take over a sentence that began with an animal ("the cow fell and mom ..."),
-# and object pronouns: "the dog knocked her over" puts a person in the story.
-_PEOPLE = frozenset(
-    {"i", "me", "my", "myself", "we", "us", "our", "him", "her", "mom", "mum", "dad", "husband"}
-    | {"wife", "hubby", "son", "daughter", "grandma", "grandpa", "yo", "mi", "nosotros", "mama"}
-    | {"papa", "mami", "papi", "esposo", "esposa", "marido", "hijo", "hija", "abuela", "abuelo"}
-)
-_IT = frozenset({"she", "he", "it", "they"})
-_THE_ONE = frozenset({"la", "el", "one", "los", "las"})
-_WHO = frozenset({"que", "who", "that"})
-_WAS = frozenset({"was", "is", "era", "es", "fue"})
-ANIMAL_STORY = 16
 RESOLVED_WINDOW = 12  # "it has gone completely" governs a finding told this far before it
 _FULL_STOPS = frozenset(
     {".", "!", "?", ";"}
 )  # an animal named first stays the subject of its sentence this far
 CONTRASTS = frozenset(
-    {
-        "but",
-        "however",
-        "although",
-        "though",
-        "yet",
-        "otherwise",
-        "pero",
-        "aunque",
-        "sinembargo",
-        "sino",
-    }
+    {"but", "however", "although", "though", "yet", "otherwise"}
+    | {"pero", "aunque", "sinembargo", "sino"}
 )
-
-
-@dataclass(frozen=True)
-class Span:
-    """A vocabulary match: tokens [first, last) and the index of the phrase that matched."""
-
-    first: int
-    last: int
-    index: int
-
-
-def scan(compiled: Compiled, norm: Normalised) -> list[Span]:
-    """Non-overlapping matches of one compiled list, left to right."""
-    spans: list[Span] = []
-    if not compiled.may_match(norm.token_set):
-        return spans
-    i = 0
-    count = len(norm.tokens)
-    while i < count:
-        found = compiled.match_at(norm.padded, norm.starts[i], norm.tokens[i])
-        if found is None:
-            i += 1
-            continue
-        index, end = found
-        last = norm.token_span(end, end)[0]
-        spans.append(Span(i, last, index))
-        i = max(last, i + 1)
-    return spans
-
-
-def scan_every_start(compiled: Compiled, norm: Normalised) -> list[Span]:
-    """Matches starting at every token, so one long match cannot hide a later one."""
-    spans: list[Span] = []
-    if not compiled.may_match(norm.token_set):
-        return spans
-    covered_until = -1
-    for i, token in enumerate(norm.tokens):
-        found = compiled.match_at(norm.padded, norm.starts[i], token)
-        if found is None:
-            continue
-        index, end = found
-        last = norm.token_span(end, end)[0]
-        if last > covered_until:  # a match inside an earlier one is the same finding
-            spans.append(Span(i, last, index))
-            covered_until = last
-    return spans
 
 
 # Words after "just" that make it "only": a degree, not a time.
@@ -470,65 +392,4 @@ class Context:
 
     def other_subject(self, span: Span) -> bool:
         """A pet or object is the subject ("my dog passed out", "phone died")."""
-        near = any(
-            o.last <= span.first
-            and (
-                (span.first - o.last <= 4 and self.same_clause(o.first, span.first))
-                # "the cow is down and won't get up": no new subject after "and"; but "mom
-                # was feeding the chickens and collapsed" is mom's
-                or (self._shared_subject(o.last, span.first) and not self._person_before(o))
-            )
-            # "staring at the tv remote like she has never seen one": the remote is no subject
-            and not self._object_of(o)
-            for o in self.other_subjects
-        )
-        return near or any(
-            (self._animal_story(a, span) or self._cleft(a, span)) and not self._object_of(a)
-            for a in self.animals
-        )
-
-    def _person_before(self, subject: Span) -> bool:
-        """A person earlier in the clause of a pet or object: the person is the subject."""
-        start = subject.first
-        while start > 0 and self.same_clause(start - 1, subject.first):
-            start -= 1
-        return any(t in _PEOPLE or t in _IT for t in self.tokens[start : subject.first])
-
-    def _object_of(self, subject: Span) -> bool:
-        """The pet or object follows 'at', 'with', 'to': it is acted on, not the subject."""
-        return subject.first > 0 and self.tokens[subject.first - 1] in _OBJECT_OF
-
-    def _cleft(self, subject: Span, span: Span) -> bool:
-        """'the one who couldn't stand was the cow': the animal named after the finding."""
-        tokens = self.tokens
-        opening = tokens[max(span.first - 3, 0) : span.first]
-        cleft = any(a in _THE_ONE and b in _WHO for a, b in itertools.pairwise(opening))
-        between = tokens[span.last : subject.first]
-        return (
-            cleft
-            and subject.first >= span.last
-            and self.same_sentence(span.first, subject.first)
-            and any(t in _WAS for t in between)
-            and len(between) <= 4
-        )
-
-    def _animal_story(self, subject: Span, span: Span) -> bool:
-        """The sentence goes on about the animal ("lost a ewe, she went down and couldn't get
-        up") with no person named or acted on in between."""
-        if subject.last > span.first or span.first - subject.last > ANIMAL_STORY:
-            return False
-        if not self.same_sentence(subject.first, span.first):
-            return False
-        between = self.tokens[subject.last : span.last]
-        if any(t in _PEOPLE for t in between):
-            return False
-        opens = subject.first == 0 or not self.same_clause(subject.first - 1, subject.first)
-        # "mom was feeding the chickens and collapsed": an animal inside the clause is an
-        # object; only a pronoun ("lost a ewe, she went down") carries the story to it.
-        return opens or any(t in _IT for t in between)
-
-    def _shared_subject(self, start: int, end: int) -> bool:
-        """Tokens start..end-1 are a short verb phrase and "and": the subject carries over."""
-        between = self.tokens[start:end]
-        clean = not any(self.hard[i] or self.tokens[i] in _SUBJECTS for i in range(start, end))
-        return 0 < len(between) <= 7 and between[-1] in ("and", "y") and clean
+        return other_subject(self, span)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 
-from service.core.triage.negation import Context, Span
+from service.core.triage.negation import Context
+from service.core.triage.spans import Span
 
 SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
 # The patient's own voice between another person and the finding ("my sister says MY speech
@@ -53,6 +54,8 @@ _OWN_STATUS = frozenset(
     {"better", "same", "worse", "weaker", "stronger", "1", "2", "3"}
     | {"mejor", "igual", "peor", "igualito", "mejorcito", "1", "2", "3"}
 )
+_THEY_ARE = frozenset({"is", "are", "was", "seems"})
+_FINE = frozenset({"fine", "ok", "okay", "good", "alright", "better"})
 _TO_OWN_STATUS = frozenset(
     {"?", ",", ":", "-", "am", "feel", "still", "the", "a", "bit", "little", "about", "much"}
     | {"sigo", "estoy", "ando", "me", "siento", "un", "poco", "mucho", "muy"}
@@ -212,12 +215,21 @@ class Scope:
             for f in [*self.family, *self.siblings, *self.children]
             if f.last <= span.first and ctx.same_sentence(f.first, span.first)
         ]
-        if not before or not self._own_status_elsewhere(span):
+        if not before or not self._own_status_elsewhere(span) or not self._fine_again(span):
             return ""
         nearest = max(before, key=lambda f: f.last)
         if any(t in ME for t in ctx.tokens[nearest.last : span.first]):
             return ""  # "my son came by, I fainted on the porch"
         return self.text(nearest)
+
+    def _fine_again(self, span: Span) -> bool:
+        """Someone is told fine again after the finding ("he's fine now", "ya está bien"): a
+        relative who passed out and won't wake is still an emergency, whoever writes."""
+        after = self.ctx.tokens[span.last :]
+        return any(
+            (a in _THEY_ARE and b in _FINE) or (a, b) == ("esta", "bien")
+            for a, b in itertools.pairwise(after)
+        )
 
     def _own_status_elsewhere(self, span: Span) -> bool:
         """The writer gives their own status ("Me? same", "yo sigo igual") outside the finding's
