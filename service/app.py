@@ -43,9 +43,9 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
-    # Compile the triage vocabulary and load the learned reader (two words the rules do not
+    # Compile the triage vocabulary and load the learned reader (three words the rules do not
     # call an emergency reach it) now, not inside the first webhook's 3-second answer.
-    classify("warm up")
+    classify("warming up the reader")
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     # Replies spooled on this host are stored by this process once the database is back,

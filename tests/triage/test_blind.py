@@ -1,7 +1,7 @@
 """Blind sets written by people who never saw the rules, and the old held-out set.
 
-setA to setK (tests/triage/blind/) were written for issue #7 in patients' and caregivers' own
-words and HAVE BEEN USED FOR TUNING (setC to setK after they were scored blind): they now
+setA to setM (tests/triage/blind/) were written for issue #7 in patients' and caregivers' own
+words and HAVE BEEN USED FOR TUNING (setC to setM after they were scored blind): they now
 guard against regressions. They do not measure how triage reads words it has never seen; a
 fresh set does that (see the README).
 
@@ -19,7 +19,10 @@ alarms 7.0% (13/185), accuracy 93.5% en / 94.3% es with the learned reader train
 recall, before it was used for tuning and training. setK (310) recall 99.2% (124/125), false
 alarms 6.5% (12/185), accuracy 93.5% en / 95.0% es with the learned reader trained on A-J; the
 rules alone 94.4% (118/125) recall with 4.9% (9/185) false alarms, before it was used for tuning
-and training.
+and training. setL and setM (310 each, more and harder traps) with the learned reader trained
+on A-K, at 2df4ea1: L 99.2% (124/125) recall, 8.6% (16/185) false alarms, 91.5% en / 93.3% es;
+M 99.2% (124/125), 11.9% (22/185), 89.8% / 89.5%; the rules alone L 90.4% / 8.1%, M 88.0% /
+10.3%, before they were used for tuning and training.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ SETS = {
     "setI": HERE / "blind" / "setI.jsonl",
     "setJ": HERE / "blind" / "setJ.jsonl",
     "setK": HERE / "blind" / "setK.jsonl",
+    "setL": HERE / "blind" / "setL.jsonl",
+    "setM": HERE / "blind" / "setM.jsonl",
     "holdout": HERE / "holdout.jsonl",
 }
 
@@ -66,6 +71,8 @@ def test_blind_sets_are_there() -> None:
         ("setI", 300),
         ("setJ", 300),
         ("setK", 300),
+        ("setL", 300),
+        ("setM", 300),
     ):
         with SETS[name].open(encoding="utf-8") as handle:
             records = read_jsonl(handle)

@@ -65,6 +65,7 @@ LEARNED_THRESHOLD = 0.7
 # aire" is 0.58), while the double negatives and misattributions it rightly caught on sets held
 # out of its training scored 0.94 and above (bench/triage_learned.py).
 LEARNED_THRESHOLD_SET_ASIDE = 0.92
+LEARNED_MIN_WORDS = 3
 # How many of the learned reader's word features a reason names.
 LEARNED_WORDS = 3
 _WORD = re.compile(r"\w+")
@@ -280,11 +281,13 @@ def _classify(text: str, language: str) -> Triage:
 
 
 def _free_text(text: str) -> bool:
-    """Two words with letters at least: not a menu digit ("option 1") nor a keyword ("ACK 12")."""
+    """Three words with letters at least: not a menu digit ("option 1"), a keyword ("ACK 12")
+    nor two words the learned reader cannot weigh ("no help" leans on "help" alone; no blind
+    set's emergency of two words or fewer is left to it)."""
     if match_keyword(text) is not None:
         return False
     words = [w for w in _WORD.findall(text) if any(ch.isalpha() for ch in w)]
-    return len(words) >= 2
+    return len(words) >= LEARNED_MIN_WORDS
 
 
 def _second_reading(text: str, rules: Triage) -> Triage:

@@ -33,9 +33,10 @@ from typing import Any, Literal
 
 from service.core.triage.negation import Context
 from service.core.triage.patterns import Compiled, compile_list
-from service.core.triage.scope import ME, SCOPE_WINDOW, Scope, overlaps
+from service.core.triage.scope import SCOPE_WINDOW, Scope, overlaps
 from service.core.triage.spans import Span, scan_every_start
 from service.core.triage.vocab import Language, raw_vocabulary
+from service.core.triage.whose import ME
 
 Onset = Literal["any", "needed", "sudden", "worse", "doubt"]
 Severity = Literal["emergency", "worse", "doubt"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from service.core.triage.markers import HABIT, ONLY_JUST, STATED, compared
 from service.core.triage.normalise import Normalised
 from service.core.triage.spans import Span, scan, scan_every_start
 from service.core.triage.subjects import other_subject
@@ -29,17 +30,6 @@ PRE_WINDOW_AFTER_COMMA = 3
 POST_WINDOW = 4
 STATUS_PRE_WINDOW = 3
 CONTEXT_WINDOW = 6
-_HABIT = frozenset(
-    {"going", "gone", "lived", "living", "known", "driving", "shopping", "visiting", "married"}
-    | {"used", "using", "owned", "had", "cooked", "made", "driven", "played"}
-)
-_STATED = frozenset(
-    {"is", "es", "era", "estamos", "died", "away", "retired", "murio", "fallecio", "jubilo"}
-    # "y vive ahí hace 40 años": how long someone has lived or been married somewhere
-    | {"lived", "lives", "living", "married", "vive", "viven", "vivimos", "casados"}
-    # "quiere ir a trabajar y está jubilado hace años": when the routine ended
-    | {"jubilado", "jubilada", "retirado", "retirada", "sold", "closed", "cerro"}
-)
 RESOLVED_WINDOW = 12  # "it has gone completely" governs a finding told this far before it
 _FULL_STOPS = frozenset(
     {".", "!", "?", ";"}
@@ -47,13 +37,6 @@ _FULL_STOPS = frozenset(
 CONTRASTS = frozenset(
     {"but", "however", "although", "though", "yet", "otherwise"}
     | {"pero", "aunque", "sinembargo", "sino"}
-)
-
-
-# Words after "just" that make it "only": a degree, not a time.
-_ONLY_JUST = frozenset(
-    {"a", "weak", "tired", "the", "some", "my", "little", "bit", "sore", "stiff", "achy"}
-    | {"wobbly", "shaky", "slow", "same", "normal", "usual"}
 )
 
 
@@ -175,6 +158,11 @@ class Context:
     def chronic(self) -> list[Span]:
         """'always', 'as usual' and the like."""
         return scan(self.vocab.chronic, self.norm)
+
+    @cached_property
+    def chronic_after(self) -> list[Span]:
+        """'not new', 'old news': a comment on the finding told before it."""
+        return scan(self.vocab.chronic_after, self.norm)
 
     @cached_property
     def recent_now(self) -> list[Span]:
@@ -335,7 +323,7 @@ class Context:
         return (
             self.tokens[marker.first : marker.last] == ("just",)
             and bool(after)
-            and (after[0] in _ONLY_JUST)
+            and (after[0] in ONLY_JUST)
         )
 
     def history(self, span: Span) -> str:
@@ -353,8 +341,11 @@ class Context:
                 return "distant"
         for kind, markers in (("distant", self.history_distant), ("recent", self.history_recent)):
             for marker in markers:
-                before = self.tokens[max(marker.first - 2, 0) : marker.first]
-                if any(t in _STATED for t in before):
+                before = self.tokens[max(marker.first - 3, 0) : marker.first]
+                if compared(before):
+                    continue  # "harder to breathe than last week": a change, not an old episode
+                before = before[-2:]
+                if any(t in STATED for t in before):
                     # "thinks it is 1970", "his mom who died 30 years ago": what the
                     # patient believes or who they ask for, not when the symptom happened.
                     continue
@@ -382,11 +373,16 @@ class Context:
         if self.recent(span):
             return ""
         for marker in self.chronic:
-            if any(t in _HABIT for t in self.tokens[max(marker.first - 3, 0) : marker.first]):
+            if any(t in HABIT for t in self.tokens[max(marker.first - 3, 0) : marker.first]):
                 continue  # "lost in the store he's been going to for years": the store's years
             if self.same_clause(marker.first, span.first) or self.same_clause(
                 marker.first, span.last - 1
             ):
+                return self.norm.text(marker.first, marker.last)
+        for marker in self.chronic_after:
+            # "hablo arrastrado, no es nuevo": a comment on what was just told
+            between = self.tokens[span.last : marker.first]
+            if span.last <= marker.first and len(between) <= 12 and not _FULL_STOPS & set(between):
                 return self.norm.text(marker.first, marker.last)
         return ""
 

@@ -11,6 +11,7 @@ import itertools
 
 from service.core.triage.negation import Context
 from service.core.triage.spans import Span
+from service.core.triage.whose import ME, Whose
 
 SCOPE_WINDOW = 10  # another person or a question governs a finding this far after it
 # The patient's own voice between another person and the finding ("my sister says MY speech
@@ -19,7 +20,6 @@ SCOPE_WINDOW = 10  # another person or a question governs a finding this far aft
 _FIRST_PERSON = frozenset(
     {"i", "my", "yo", "mi"} | {"estoy", "hablo", "tengo", "ando", "sigo", "siento", "puedo"}
 )
-ME = frozenset({"me", "i", "my", "mi", "yo"})
 # A pronoun that keeps a story about someone else going ("they took him in").
 _THIRD = frozenset(
     {"him", "her", "he", "she", "his", "they", "them", "their"}
@@ -39,6 +39,9 @@ _POSSESSIVE = frozenset({"my", "his", "her", "our", "their", "your", "mi", "su",
 _ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
 _ASKED = frozenset({"that", "it", "this", "eso", "esto"})
 _OF = frozenset({"of", "de", "del"})
+# "another patient on my route had a stroke": "my" after a preposition is not the patient's
+# voice.
+_IN_MY = _OF | {"on", "in", "at", "from", "with", "near", "en", "con", "por", "para"}
 _TYPISTS = frozenset(
     {"son", "daughter", "wife", "husband", "grandson", "granddaughter", "nurse", "he", "she"}
     | {"hijo", "hija", "nieto", "nieta", "esposa", "esposo", "enfermera"}
@@ -49,20 +52,6 @@ _OWN_VERBS = frozenset({"am", "feel", "felt", "was", "estoy", "sigo", "me", "sie
 _CLITIC_ME = frozenset({"se", "no", "ya", "que"})
 _LAUGHS = frozenset({"lol", "haha", "hahaha", "jaja", "jajaja", "lmao", "jeje", "xd"})
 _IN_LAW = frozenset({"in", "politico", "politica"})
-# The writer's own status after "Me?", "as for me", "yo sigo": the writer is the patient.
-_OWN_STATUS = frozenset(
-    {"better", "same", "worse", "weaker", "stronger", "1", "2", "3"}
-    | {"mejor", "igual", "peor", "igualito", "mejorcito", "1", "2", "3"}
-)
-_THEY_ARE = frozenset({"is", "are", "was", "seems"})
-_FINE = frozenset({"fine", "ok", "okay", "good", "alright", "better"})
-_TO_OWN_STATUS = frozenset(
-    {"?", ",", ":", "-", "am", "feel", "still", "the", "a", "bit", "little", "about", "much"}
-    | {"sigo", "estoy", "ando", "me", "siento", "un", "poco", "mucho", "muy"}
-)
-# "the one who fainted was my dad", "la que se desmayó fue mi tía": the cleft names who.
-_CLEFT_OPENINGS = (("the", "one", "who"), ("the", "one", "that"), ("el", "que"), ("la", "que"))
-_CLEFT_VERBS = frozenset({"was", "is", "fue", "era", "es"})
 
 
 def overlaps(span: Span, others: list[Span]) -> bool:
@@ -78,7 +67,7 @@ def _quoted(tokens: tuple[str, ...]) -> bool:
     return False
 
 
-class Scope:
+class Scope(Whose):
     """Another person, a story, a question or typing governing a word of the message."""
 
     ctx: Context
@@ -95,10 +84,6 @@ class Scope:
     stage: list[Span]
     questions: list[Span]
     questions_after: list[Span]
-
-    def text(self, span: Span) -> str:
-        """The words of a span."""
-        return self.ctx.norm.text(span.first, span.last)
 
     def asked(self, position: int) -> bool:
         """A word inside a question about it ("is that the same thing I have?")."""
@@ -148,7 +133,7 @@ class Scope:
                 continue
             between = ctx.tokens[other.last - 1 : span.first]
             if any(
-                (t in _FIRST_PERSON and before not in _OF and not self._not_own(between, k))
+                (t in _FIRST_PERSON and before not in _IN_MY and not self._not_own(between, k))
                 or (t == "me" and before in _CLITIC_ME)
                 for k, (before, t) in enumerate(itertools.pairwise(between), start=1)
             ):
@@ -190,61 +175,11 @@ class Scope:
                 continue
             return self.text(other)
         return (
-            self._cleft_of(span) or self._relative_beside_own_status(span) or self._story_of(span)
+            self._cleft_of(span)
+            or self._other_than_holder(span)
+            or self._relative_beside_own_status(span)
+            or self._story_of(span)
         )
-
-    def _cleft_of(self, span: Span) -> str:
-        """The person a cleft names after the finding ("the one who fainted was my dad"), or ''."""
-        tokens = self.ctx.tokens
-        start = span.first - (1 if tokens[span.first - 1 : span.first] == ("se",) else 0)
-        if not any(tokens[max(start - len(o), 0) : start] == o for o in _CLEFT_OPENINGS):
-            return ""
-        if tokens[span.last : span.last + 1] and tokens[span.last] in _CLEFT_VERBS:
-            named = [*self.family, *self.others]
-            person = next((p for p in named if span.last < p.first <= span.last + 2), None)
-            if person is not None:
-                return self.text(person)
-        return ""
-
-    def _relative_beside_own_status(self, span: Span) -> str:
-        """A relative's red flag told by a writer who gives their own status in another sentence
-        ("my son passed out giving blood, he's fine. Me? same"): the writer is the patient."""
-        ctx = self.ctx
-        before = [
-            f
-            for f in [*self.family, *self.siblings, *self.children]
-            if f.last <= span.first and ctx.same_sentence(f.first, span.first)
-        ]
-        if not before or not self._own_status_elsewhere(span) or not self._fine_again(span):
-            return ""
-        nearest = max(before, key=lambda f: f.last)
-        if any(t in ME for t in ctx.tokens[nearest.last : span.first]):
-            return ""  # "my son came by, I fainted on the porch"
-        return self.text(nearest)
-
-    def _fine_again(self, span: Span) -> bool:
-        """Someone is told fine again after the finding ("he's fine now", "ya está bien"): a
-        relative who passed out and won't wake is still an emergency, whoever writes."""
-        after = self.ctx.tokens[span.last :]
-        return any(
-            (a in _THEY_ARE and b in _FINE) or (a, b) == ("esta", "bien")
-            for a, b in itertools.pairwise(after)
-        )
-
-    def _own_status_elsewhere(self, span: Span) -> bool:
-        """The writer gives their own status ("Me? same", "yo sigo igual") outside the finding's
-        sentence; "I'm scared" is no status."""
-        ctx = self.ctx
-        tokens = ctx.tokens
-        for i, token in enumerate(tokens):
-            if token not in ("me", "i", "yo") or ctx.same_sentence(i, span.first):
-                continue
-            for j in range(i + 1, min(i + 5, len(tokens))):
-                if tokens[j] in _OWN_STATUS:
-                    return True
-                if tokens[j] not in _TO_OWN_STATUS:
-                    break
-        return False
 
     def _other_than_named(self, span: Span) -> str:
         """A relative other than the one the writer named as the patient ("writing for my mom

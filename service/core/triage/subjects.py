@@ -59,7 +59,12 @@ def _person_before(ctx: Context, subject: Span) -> bool:
     start = subject.first
     while start > 0 and ctx.same_clause(start - 1, subject.first):
         start -= 1
-    return any(t in _PEOPLE or t in _IT for t in ctx.tokens[start : subject.first])
+    before = ctx.tokens[start : subject.first]
+    # "se me cayó una vaca": "me" after "se" is whom it befell, the animal is the subject
+    return any(
+        (t in _PEOPLE or t in _IT) and not (t == "me" and before[k - 1 : k] == ("se",))
+        for k, t in enumerate(before)
+    )
 
 
 def _object_of(ctx: Context, subject: Span) -> bool:
@@ -90,6 +95,8 @@ def _animal_story(ctx: Context, subject: Span, span: Span) -> bool:
     if not ctx.same_sentence(subject.first, span.first):
         return False
     between = ctx.tokens[subject.last : span.last]
+    if between[:1] in (("de",), ("of",), ("del",)):
+        between = between[3:]  # "el perico de mi abuela": whose animal, not a new subject
     if any(t in _PEOPLE for t in between):
         return False
     opens = subject.first == 0 or not ctx.same_clause(subject.first - 1, subject.first)

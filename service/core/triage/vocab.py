@@ -81,6 +81,7 @@ class Vocabulary:
     history_distant: Compiled
     history_recent: Compiled
     chronic: Compiled
+    chronic_after: Compiled  # "not new", "old news": said of the finding before them
     recent_now: Compiled
     resolved: Compiled  # "has not happened again", "ya se me quito": over, told after it
     conditional: Compiled
@@ -194,6 +195,7 @@ def vocabulary(language: Language) -> Vocabulary:
         history_distant=plain("history_distant"),
         history_recent=plain("history_recent"),
         chronic=plain("chronic"),
+        chronic_after=plain("chronic_after"),
         recent_now=plain("recent_now"),
         resolved=plain("resolved"),
         conditional=plain("conditional"),
