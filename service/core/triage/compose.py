@@ -56,7 +56,7 @@ _NAMING |= {"replying", "messaging", "responding", "escribo", "contesto", "respo
 _NAMING |= {"escribiendo", "contestando", "respondiendo"}
 # "they said it was a TIA", "el doctor dijo": what others said, not the patient's speech.
 _HEARSAY = frozenset(
-    {"they", "doctor", "doctors", "dr", "nurse", "neurologist", "doc", "ellos", "doctora"}
+    {"they", "doctor", "doctors", "dr", "nurse", "neurologist", "doc", "ellos", "doctora", "vet"}
 )
 _REPORTED = frozenset({"said", "says", "say", "dijo", "dijeron", "dice", "dicen"})
 

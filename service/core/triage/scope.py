@@ -39,6 +39,10 @@ _POSSESSIVE = frozenset({"my", "his", "her", "our", "their", "your", "mi", "su",
 _ASKING = frozenset({"is", "does", "do", "could", "can", "would", "es", "sera", "puede"})
 _ASKED = frozenset({"that", "it", "this", "eso", "esto"})
 _OF = frozenset({"of", "de", "del"})
+_VIEWING = frozenset({"watched", "watching", "saw", "seen", "read", "heard", "viendo", "vi"})
+_KIN = frozenset(
+    (w,) for w in ("tio", "tia", "primo", "prima", "uncle", "aunt", "cousin", "cunado", "cunada")
+)
 # "another patient on my route had a stroke": "my" after a preposition is not the patient's
 # voice.
 _IN_MY = _OF | {"on", "in", "at", "from", "with", "near", "en", "con", "por", "para"}
@@ -133,7 +137,12 @@ class Scope(Whose):
                 continue
             between = ctx.tokens[other.last - 1 : span.first]
             if any(
-                (t in _FIRST_PERSON and before not in _IN_MY and not self._not_own(between, k))
+                (
+                    t in _FIRST_PERSON
+                    and before not in _IN_MY
+                    and not self._not_own(between, k)
+                    and between[k + 1 : k + 2] not in _KIN  # "es mi tío Paco, que ..."
+                )
                 or (t == "me" and before in _CLITIC_ME)
                 for k, (before, t) in enumerate(itertools.pairwise(between), start=1)
             ):
@@ -159,6 +168,8 @@ class Scope(Whose):
                 p.last < other.first and ctx.same_sentence(p.first, other.first)
                 for p in self.patients
                 if p.last < other.first - 1 or ctx.tokens[other.first] not in ("on", "from")
+                # "I watched a tiktok about a lady whose face drooped": the lady's
+                if not (self.text(p) in ME and ctx.tokens[other.first] in _VIEWING)
             ):
                 continue  # "my husband is talking to his brother who passed": the husband
             if any(ctx.same_sentence(c.first, other.first) for c in self.cared_for):

@@ -37,6 +37,7 @@ _HOLDING = frozenset(
 _SHE_HE = frozenset({"she", "he", "ella", "el"})
 # "the one who fainted was my dad", "la que se desmayó fue mi tía": the cleft names who.
 _CLEFT_OPENINGS = (("the", "one", "who"), ("the", "one", "that"), ("el", "que"), ("la", "que"))
+_CLEFT_FILLERS = frozenset((w,) for w in ("se", "anda", "esta", "is", "was", "got", "had"))
 _CLEFT_VERBS = frozenset({"was", "is", "fue", "era", "es"})
 
 
@@ -147,7 +148,9 @@ class Whose:
         fainted"), or ''; "I'm the one who fainted" is the writer's own."""
         ctx = self.ctx
         tokens = ctx.tokens
-        start = span.first - (1 if tokens[span.first - 1 : span.first] == ("se",) else 0)
+        start = span.first
+        while start > span.first - 2 and tokens[start - 1 : start] in _CLEFT_FILLERS:
+            start -= 1  # "la que se desmayó", "el que anda confundido"
         opening = next(
             (o for o in _CLEFT_OPENINGS if tokens[max(start - len(o), 0) : start] == o), None
         )
@@ -155,7 +158,7 @@ class Whose:
             return ""
         named = [*self.family, *self.others, *self.children, *self.siblings]
         head = start - len(opening)
-        verb = 1 if tokens[head - 1 : head] in (("is",), ("was",)) else 0
+        verb = 1 if tokens[head - 1 : head] and tokens[head - 1] in _CLEFT_VERBS else 0
         before = [p for p in named if p.last == head - verb]  # "husband's" lost its "'s"
         if before:
             return self._not_the_patient(before[0])
