@@ -24,6 +24,7 @@ from service.enqueue import (
     message_job_id,
     waiting_job_ids,
 )
+from service.runtime import Runtime
 from service.transport import TransportError
 from service.usecases import checkin_send, delivery, dispatch_scan, silence, spool_replay, whatsapp
 from service.usecases.followup import policy_numbers, sender_number
@@ -32,6 +33,7 @@ from service.usecases.schedules import sync_schedule, sync_waiting
 from service.usecases.voice import checkin_question
 from service.whatsapp import address
 from workers.context import current
+from workers.lease import lease
 from workers.paging import dispatch_pages
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,11 @@ STALE_SENDING = timedelta(minutes=10)
 # to re-enqueue a message whose job is in fact still queued.
 LOST_JOB = timedelta(seconds=2)
 DISPATCH_LOCK = "checkin:dispatch-lock"
+# The dispatch lock is a lease (workers.lease): a dispatcher killed mid-tick (its worker
+# SIGKILLed) keeps the others out for DISPATCH_LEASE seconds at most, not for a whole
+# fixed expiry (it was 30 s); a live one renews it while it works, up to DISPATCH_LONGEST.
+DISPATCH_LEASE = 5.0
+DISPATCH_LONGEST = 30.0
 # The web applies an answered emergency's policy right after answering; past this, it died.
 UNPROCESSED = timedelta(seconds=5)
 # Waiting for a send slot: the longest sleep between two tries, and the shortest.
@@ -242,51 +249,56 @@ def checkin_text(patient: Patient, kind: str, channel: str) -> str:
 def dispatch_due() -> dict[str, int]:
     """Periodic: enqueue due check-ins and lost messages, replay spooled replies.
 
-    Runs from every worker's dispatch loop; a short Redis lock lets one run at a time, and
-    the jobs it enqueues claim their rows in the database, so an overlap could not
-    double-send. The lock names its owner (this process): a lock this process left behind
-    when Redis went away mid-run does not hold up its own next run once Redis is back.
+    Runs from every worker's dispatch loop; a Redis lease lets one run at a time, and the
+    jobs it enqueues claim their rows in the database, so an overlap could not double-send.
+    The lease names its owner (this process): a lease this process left behind when Redis
+    went away mid-run does not hold up its own next run once Redis is back; one left by a
+    process that died lapses within DISPATCH_LEASE seconds.
     """
     runtime = current()
     owner = f"pid-{os.getpid()}".encode()
-    taken = runtime.redis.set(DISPATCH_LOCK, owner, nx=True, ex=30)
-    if not taken and runtime.redis.get(DISPATCH_LOCK) != owner:
-        return {"locked": 1}
-    try:
-        now = utcnow()
-        counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
-        counts["replayed"] = replay_spool()
-        # One read for the four lists; a session only when there is something to write.
-        work = dispatch_scan.scan(
-            runtime.engine,
-            now=now,
-            unprocessed_after=UNPROCESSED,
-            lost_job_after=LOST_JOB,
-            stale_after=STALE_SENDING,
-        )
-        waiting = waiting_job_ids(runtime) if work.checkins or work.messages else set()
-        for checkin_id in work.checkins:
-            if checkin_job_id(checkin_id) not in waiting:
-                counts["checkins"] += enqueue_checkin(runtime, checkin_id)
-        for message_id, urgent in work.messages:
-            if message_job_id(message_id) not in waiting:
-                counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
-        if work.needs_session():
-            # One connection for the rest of the tick: one pool checkout (and pre-ping).
-            with (
-                runtime.engine.connect() as connection,
-                runtime.sessions(bind=connection) as session,
-            ):
-                if work.unprocessed:
-                    counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
-                counts["pages"] = dispatch_pages(session, work, now=now)
-                if work.routine:
-                    counts["routine"] = sync_waiting(session, now, work.routine)
-                if work.stale:
-                    counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
-        return counts
-    finally:
-        runtime.redis.delete(DISPATCH_LOCK)
+    with lease(
+        runtime.redis, DISPATCH_LOCK, owner, ttl=DISPATCH_LEASE, longest=DISPATCH_LONGEST
+    ) as held:
+        if not held:
+            return {"locked": 1}
+        return _dispatch(runtime)
+
+
+def _dispatch(runtime: Runtime) -> dict[str, int]:
+    """One dispatch tick, under the dispatch lease."""
+    now = utcnow()
+    counts = {"checkins": 0, "messages": 0, "unconfirmed": 0, "replayed": 0, "emergencies": 0}
+    counts["replayed"] = replay_spool()
+    # One read for the four lists; a session only when there is something to write.
+    work = dispatch_scan.scan(
+        runtime.engine,
+        now=now,
+        unprocessed_after=UNPROCESSED,
+        lost_job_after=LOST_JOB,
+        stale_after=STALE_SENDING,
+    )
+    waiting = waiting_job_ids(runtime) if work.checkins or work.messages else set()
+    for checkin_id in work.checkins:
+        if checkin_job_id(checkin_id) not in waiting:
+            counts["checkins"] += enqueue_checkin(runtime, checkin_id)
+    for message_id, urgent in work.messages:
+        if message_job_id(message_id) not in waiting:
+            counts["messages"] += enqueue_message(runtime, message_id, urgent=urgent)
+    if work.needs_session():
+        # One connection for the rest of the tick: one pool checkout (and pre-ping).
+        with (
+            runtime.engine.connect() as connection,
+            runtime.sessions(bind=connection) as session,
+        ):
+            if work.unprocessed:
+                counts["emergencies"] = finish_unprocessed(session, work.unprocessed)
+            counts["pages"] = dispatch_pages(session, work, now=now)
+            if work.routine:
+                counts["routine"] = sync_waiting(session, now, work.routine)
+            if work.stale:
+                counts["unconfirmed"] = dispatch_scan.mark_unconfirmed(session, work.stale)
+    return counts
 
 
 def finish_unprocessed(session: Session, message_ids: list[int] | None = None) -> int:

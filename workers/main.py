@@ -4,7 +4,8 @@ Each worker process runs the periodic dispatch (`dispatch_due`) in a child proce
 own: a loop that runs it every few seconds and outlives Redis and database outages (it
 logs the error and tries again next interval). The worker supervises that child and starts
 it again if it dies anyway. Several workers may run: `dispatch_due` takes a short Redis
-lock and every row it acts on is claimed in the database.
+lease (renewed while a tick runs, so a worker killed mid-tick holds up the others for
+seconds: workers.lease) and every row it acts on is claimed in the database.
 
 Redis outages: the RQ worker's own loop quits on some Redis errors; it is started again
 here until the worker is asked to stop. RQ restarts its scheduler child in its maintenance

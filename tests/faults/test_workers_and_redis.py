@@ -13,10 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from service.db import Message
+from service.usecases import settle
 from tests.fake_twilio import FakeTwilio
 from tests.faults.conftest import Setup
 from tests.faults.harness import EMERGENCY, ON_CALL, calls_to, sent_to, wait_for
+from workers import jobs
 
 pytestmark = pytest.mark.faults
 
@@ -39,23 +43,54 @@ def once_each(twilio: FakeTwilio, phones: list[str]) -> bool:
     return all(counts[p] == 1 for p in phones)
 
 
+def sends(twilio: FakeTwilio) -> int:
+    """Sends Twilio received (POSTs): the dispatcher's settle asks with GETs, not sends."""
+    return sum(1 for r in twilio.requests if r["method"] == "POST")
+
+
+def unsettled(deployment: Any) -> int:
+    """Outbound messages whose Twilio sid is not stored yet (interrupted sends)."""
+    with deployment.engine.connect() as connection:
+        found = connection.execute(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.direction == "outbound", Message.twilio_sid.is_(None))
+        ).scalar()
+    return int(found or 0)
+
+
 def test_a_worker_killed_mid_send_ten_times(setup: Setup, slow_twilio: FakeTwilio) -> None:
     deployment = setup.deployment
     base = deployment.web("a")
     ids = setup.patients(base, MANY)  # 14 sends: 10 interrupted, 4 more after
-    deployment.worker("worker-0", "a")
     for patient_id in ids:
-        setup.checkin(base, patient_id)
+        setup.checkin(base, patient_id)  # queued: no worker yet
+    seen = 0
     for n in range(10):
-        seen = len(slow_twilio.requests)
-        # A send is in flight: Twilio has the request and has not answered yet. 60 s: once in
-        # CI the next send took over 30 s after a kill (cause not found; it passed alone in 16 s).
-        wait_for(lambda s=seen: len(slow_twilio.requests) > s, timeout=60, every=0.05)
+        deployment.worker(f"worker-{n}", "a")
+        # Worker n's first send is in flight (Twilio has it and has not answered): kill it.
+        # `seen` was counted before the worker started, so every kill interrupts one send
+        # (a count taken after the start could miss a send already made: two sends used per
+        # kill, none left for the last kills, which then caught the dispatcher's settle).
+        # The next send is queued: it waits for the new worker only, no timer of the service.
+        wait_for(lambda s=seen: sends(slow_twilio) > s, timeout=30, every=0.05)
         deployment.kill(f"worker-{n}")
-        deployment.worker(f"worker-{n + 1}", "a")
-    # Each interrupted send reached Twilio and is never sent again; the rest go out once.
+        seen = sends(slow_twilio)
+    deployment.worker("worker-10", "a")
     wait_for(lambda: once_each(slow_twilio, MANY), timeout=60)
-    time.sleep(3)  # a few dispatch rounds later: still once each
+    # Each interrupted send reached Twilio and is never sent again: the dispatcher's settle
+    # finds it there and stores its sid (docs/reliability.md): SETTLE_AFTER after its claim,
+    # at the next tick (1 s here) once the lease of a dispatcher killed with its worker has
+    # lapsed, one List Messages per send (each answered after the fake's delay); plus slack
+    # for 2 busy cores.
+    settle_wait = (
+        settle.SETTLE_AFTER.total_seconds()
+        + 1
+        + jobs.DISPATCH_LEASE
+        + len(MANY) * slow_twilio.delay
+        + 20
+    )
+    wait_for(lambda: unsettled(deployment) == 0, timeout=settle_wait, every=0.5)
     assert once_each(slow_twilio, MANY)
 
 
