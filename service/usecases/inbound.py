@@ -27,7 +27,7 @@ from service.usecases.answers import keyword_category
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
 from service.usecases.reply_lookup import look_up
 from service.usecases.reply_plan import answer_step, audit_step, plan_decision
-from service.usecases.reply_store import ReplyWrite, Step
+from service.usecases.reply_steps import ReplyWrite, Step
 from service.usecases.schedules import sync_schedule
 from service.whatsapp import bare
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from config import Settings
 from service.db import Clinic, Escalation, Message, Patient
 from service.db.models import OPEN_EMERGENCY_STATUSES, Schedule
-from service.usecases.reply_store import table
+from service.usecases.reply_steps import table
 
 ESCALATIONS = table(Escalation)
 MESSAGES = table(Message)
