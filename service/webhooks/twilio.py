@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from service import spool
 from service.core.texts import text
+from service.core.triage import Look
 from service.db import utcnow
 from service.deadline import DeadlineExceeded, run_with_deadline
 from service.enqueue import enqueue_message, enqueue_status
@@ -111,7 +112,8 @@ def unexpected(exc: Exception) -> Response | HTTPException:
 def sms() -> Response:
     """An inbound SMS: stored once, triaged, answered in the TwiML of this response."""
     body = CONTROL.sub("", request.form.get("Body", ""))[:MAX_TEXT]
-    look = first_look(body)
+    reading = Look(body)  # read once: classified again for the patient's language at no cost
+    look = reading.triage()  # before any I/O, for the emergency fail-safe
     is_emergency = look.category == "emergency"
     settings = runtime().settings
     sid = field("MessageSid") or field("SmsSid")
@@ -129,7 +131,7 @@ def sms() -> Response:
         if acked is not None:  # staff acknowledging an escalation, not a patient's reply
             return xml(sms_answer(acked.answer))
         outcome = run_with_deadline(
-            HOT_PATH_SECONDS, receive_sms, runtime().engine, settings, reply, utcnow(), look
+            HOT_PATH_SECONDS, receive_sms, runtime().engine, settings, reply, utcnow(), reading
         )
     except (SQLAlchemyError, DeadlineExceeded) as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)
