@@ -28,9 +28,10 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Dialect
 
 from config import Settings
-from service.db import Clinic, Escalation, Message, Patient
+from service.db import Clinic, Escalation, Message, Patient, driver
 from service.db.models import OPEN_EMERGENCY_STATUSES, Schedule
 from service.usecases.reply_steps import table
 
@@ -92,13 +93,20 @@ def _query(shape: str) -> Select[Any]:
         .where(
             ESCALATIONS.c.patient_id == PATIENTS.c.id,
             ESCALATIONS.c.reason == "emergency",
-            ESCALATIONS.c.status.in_(OPEN_EMERGENCY_STATUSES),
+            # Literal values, not an expanding IN: the SQL is then the same on every run.
+            ESCALATIONS.c.status.in_([literal(status) for status in OPEN_EMERGENCY_STATUSES]),
         )
         .scalar_subquery()
         .label("open_emergency"),
     ).select_from(
         one.outerjoin(MESSAGES, MESSAGES.c.twilio_sid == bindparam("sid")).outerjoin(people, who)
     )
+
+
+@lru_cache(maxsize=16)
+def _prepared(shape: str, dialect: Dialect) -> driver.Prepared:
+    """The read of one routing shape, compiled once per process for the dialect."""
+    return driver.prepare(_query(shape), dialect)
 
 
 def look_up(
@@ -114,8 +122,9 @@ def look_up(
     shared = to_number == settings.twilio_from_number or not settings.twilio_from_number
     shape = "patient" if patient_id is not None else "shared" if shared else "own"
     params = {"sid": sid, "from": from_number, "to": to_number, "patient_id": patient_id}
-    query = _query(shape)
-    rows = connection.execute(query, params).mappings().all()
+    prepared = _prepared(shape, connection.dialect)
+    keys = prepared.keys
+    rows = [dict(zip(keys, row, strict=True)) for row in driver.run(connection, prepared, params)]
     first = rows[0]
     if first["dup_id"] is not None:
         return Seen(True, first["dup_answer"], first["dup_patient"], None)

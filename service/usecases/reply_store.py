@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Executable,
     Integer,
+    Select,
     bindparam,
     exists,
     insert,
@@ -40,8 +40,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from service.db import driver
 from service.db.models import OPEN_EMERGENCY_INDEX
 from service.usecases.reply_sequence import in_sequence
 from service.usecases.reply_steps import (
@@ -94,16 +96,23 @@ def _one_statement(connection: Connection, write: ReplyWrite) -> Stored | None:
         None if write.escalation is None else tuple(write.escalation),
         tuple(step.shape for step in write.steps),
     )
-    found = connection.execute(statement, message_params(write)).first()
-    if found is None:
+    rows = driver.run(connection, _prepared(statement, connection.dialect), message_params(write))
+    if not rows:
         return None
+    found = rows[0]
     return Stored(found[0], found[1], tuple(found[2:]))
+
+
+@lru_cache(maxsize=256)
+def _prepared(statement: Select[Any], dialect: Dialect) -> driver.Prepared:
+    """A composed statement compiled for the dialect, once per process (see `db.driver`)."""
+    return driver.prepare(statement, dialect)
 
 
 @lru_cache(maxsize=256)
 def _composed(
     message: tuple[str, ...], escalation: tuple[str, ...] | None, steps: tuple[Any, ...]
-) -> Executable:
+) -> Select[Any]:
     """The one PostgreSQL statement of a write's shape, built once per process."""
     row: dict[str, Any] = {
         name: bindparam(f"m_{name}", type_=MESSAGES.c[name].type) for name in message
