@@ -29,6 +29,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from config import Settings
 from service.db import Clinic, Escalation, Message, Patient, driver
@@ -145,8 +146,21 @@ def look_up(
 
 
 def detached(row: Any) -> Patient:
-    """A Patient with its Clinic, built from one row of the read and attached to no session."""
-    clinic = Clinic(**{column.name: row[f"c_{column.name}"] for column in CLINICS.c})
-    patient = Patient(**{column.name: row[f"p_{column.name}"] for column in PATIENTS.c})
-    patient.clinic = clinic
+    """A Patient with its Clinic, built from one row of the read and attached to no session.
+
+    The values go straight into the new instances' dicts, as the ORM's own loading puts
+    them, rather than through the constructor's attribute events (a tenth of the cost).
+    The objects are only read: the write is built from them, never flushed from them.
+    """
+    clinic: Clinic = _CLINIC.new_instance()
+    clinic.__dict__.update({name: row[key] for name, key in _CLINIC_KEYS})
+    patient: Patient = _PATIENT.new_instance()
+    patient.__dict__.update({name: row[key] for name, key in _PATIENT_KEYS})
+    patient.__dict__["clinic"] = clinic
     return patient
+
+
+_CLINIC = manager_of_class(Clinic)
+_PATIENT = manager_of_class(Patient)
+_CLINIC_KEYS = tuple((column.name, f"c_{column.name}") for column in CLINICS.c)
+_PATIENT_KEYS = tuple((column.name, f"p_{column.name}") for column in PATIENTS.c)
