@@ -387,6 +387,14 @@ def _short(text: str, stored: Language) -> Triage:
     return Look(text)._triage(stored)
 
 
+def warm_up() -> None:
+    """Compile both vocabularies and load the learned reader now (an app factory's start).
+
+    A real reading, past the short-reply cache: a cached result would compile nothing.
+    """
+    Look("warm up the reading")._triage("en")
+
+
 def classify(text: str, language: str = "en") -> Triage:
     """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
     return Look(text).triage(language)
