@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from config import ConfigError, Settings
 from service.api import admin, api
-from service.core.triage import classify
+from service.core.triage import warm_up
 from service.dashboard import dashboard
 from service.guards import install_guards
 from service.health import checks
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, transport: Transport | None 
     )
     # Compile the triage vocabulary and load the learned reader (three words the rules do not
     # call an emergency reach it) now, not inside the first webhook's 3-second answer.
-    classify("warming up the reader")
+    warm_up()
     runtime = build_runtime(settings, transport)
     app.extensions["checkin"] = runtime
     # Replies spooled on this host are stored by this process once the database is back,

@@ -23,7 +23,7 @@ from service.db import Clinic, Message, Patient
 from service.usecases import paging
 from service.usecases.paging import initials as initials  # re-exported for the dashboard
 from service.usecases.reply_plan import plan_decision
-from service.usecases.reply_store import joined, open_escalation, run_steps
+from service.usecases.reply_sequence import joined, open_escalation, run_steps
 from service.usecases.schedules import sync_schedule
 
 

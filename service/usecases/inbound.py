@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from config import Settings
 from service.core.policy import Reply, stranger_step
-from service.core.triage import Keyword, Triage, classify, match_keyword
+from service.core.triage import Keyword, Look, Triage, classify, match_keyword
 from service.db import Clinic, Message, Patient
 from service.usecases import reply_store
 from service.usecases.answers import keyword_category
 from service.usecases.followup import apply_decision, decide, render_answer, reply_for
 from service.usecases.reply_lookup import look_up
 from service.usecases.reply_plan import answer_step, audit_step, plan_decision
-from service.usecases.reply_store import ReplyWrite, Step
+from service.usecases.reply_steps import ReplyWrite, Step
 from service.usecases.schedules import sync_schedule
 from service.whatsapp import bare
 
@@ -114,7 +114,7 @@ def receive_reply(
     *,
     now: datetime,
     patient_id: int | None = None,
-    first: Triage | None = None,
+    look: Look | None = None,
     answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once, in the caller's session; commits.
@@ -127,7 +127,7 @@ def receive_reply(
         reply,
         now=now,
         patient_id=patient_id,
-        first=first,
+        look=look,
         answered=answered,
     )
     session.commit()
@@ -135,7 +135,7 @@ def receive_reply(
 
 
 def receive_sms(
-    engine: Engine, settings: Settings, reply: InboundReply, now: datetime, first: Triage
+    engine: Engine, settings: Settings, reply: InboundReply, now: datetime, look: Look
 ) -> Outcome:
     """The webhook's hot path: one read, one write, committed (see `store_reply`).
 
@@ -145,7 +145,7 @@ def receive_sms(
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        outcome = store_reply(connection, settings, reply, now=now, first=first)
+        outcome = store_reply(connection, settings, reply, now=now, look=look)
         connection.commit()
     return outcome
 
@@ -157,7 +157,7 @@ def store_reply(
     *,
     now: datetime,
     patient_id: int | None = None,
-    first: Triage | None = None,
+    look: Look | None = None,
     answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
@@ -171,7 +171,7 @@ def store_reply(
     options: dict[str, Any] = {
         "now": now,
         "patient_id": patient_id,
-        "first": first,
+        "look": look,
         "answered": answered,
     }
     try:
@@ -188,7 +188,7 @@ def _store_reply(
     *,
     now: datetime,
     patient_id: int | None = None,
-    first: Triage | None = None,
+    look: Look | None = None,
     answered: bool = True,
 ) -> Outcome:
     """Store and act on one reply exactly once; a replay gets the first answer again.
@@ -196,9 +196,8 @@ def _store_reply(
     One read (`reply_lookup.look_up`: the sid, the patient, the clinic, the state), then
     one write (`reply_store.execute`: the message and every effect, gated on the sid). The
     caller commits. The answer is stored too, as an outbound message (what the patient was
-    told), unless `answered` is False. `first` is the webhook's triage of the same text in
-    English, reused when that is the patient's language too (triage reads both languages;
-    the stored one breaks ties).
+    told), unless `answered` is False. `look` is the webhook's reading of the same text
+    (`triage.Look`), classified here for the patient's language without reading it again.
 
     An emergency from a known patient is acted on in the same write: it opens the
     escalation and stores the first page (`Outcome.alert_message_ids`, for the caller to
@@ -222,12 +221,8 @@ def _store_reply(
     if keyword is Keyword.START and patient is not None and patient.status != "opted_out":
         # "YES" to "did you get help?" is an answer, not a wish to resubscribe.
         keyword = None
-    language_default = patient.language if patient else "en"
-    triage = (
-        first
-        if first is not None and language_default == "en"
-        else classify(reply.text, language_default)
-    )
+    # The webhook's reading of the text, classified for the patient's language at no cost.
+    triage = (look or Look(reply.text)).triage(patient.language if patient else "en")
     message: dict[str, Any] = {
         "clinic_id": patient.clinic_id if patient else None,
         "patient_id": patient.id if patient else None,

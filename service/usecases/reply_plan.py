@@ -1,4 +1,4 @@
-"""A policy decision's effects as `reply_store` steps: the one plan every path carries out.
+"""A policy decision's effects as `reply_steps` steps: the one plan every path carries out.
 
 The webhook's write runs the plan in its one statement (PostgreSQL) or one transaction
 (SQLite), gated on the sid; `followup.apply_decision` runs the very same steps for a
@@ -21,7 +21,7 @@ from service.core.schedule import outside_quiet_hours
 from service.db import Patient
 from service.usecases import paging
 from service.usecases.answers import ANSWER_PURPOSE
-from service.usecases.reply_store import ESCALATION_MARK, Marked, Ref, Step
+from service.usecases.reply_steps import ESCALATION_MARK, Marked, Ref, Step
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
-from twilio.request_validator import RequestValidator, get_signature_algorithm
+from twilio.request_validator import get_signature_algorithm
 from werkzeug.exceptions import HTTPException
 
 from service import spool
 from service.core.texts import text
+from service.core.triage import Look
 from service.db import utcnow
 from service.deadline import DeadlineExceeded, run_with_deadline
 from service.enqueue import enqueue_message, enqueue_status
@@ -31,6 +32,7 @@ from service.usecases.inbound import (
     first_look,
     receive_sms,
 )
+from service.webhooks.signature import valid_signature
 from service.whatsapp import channel_of
 
 log = logging.getLogger(__name__)
@@ -67,9 +69,7 @@ def check_signature() -> None:
         url += "?" + request.query_string.decode("latin-1")
     algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(token).validate(
-        url, request.form, signature, algorithm
-    ):
+    if not signature or not valid_signature(token, url, request.form, signature, algorithm):
         log.warning("rejected a webhook with a bad or missing signature on %s", request.path)
         abort(403)
 
@@ -111,7 +111,8 @@ def unexpected(exc: Exception) -> Response | HTTPException:
 def sms() -> Response:
     """An inbound SMS: stored once, triaged, answered in the TwiML of this response."""
     body = CONTROL.sub("", request.form.get("Body", ""))[:MAX_TEXT]
-    look = first_look(body)
+    reading = Look(body)  # read once: classified again for the patient's language at no cost
+    look = reading.triage()  # before any I/O, for the emergency fail-safe
     is_emergency = look.category == "emergency"
     settings = runtime().settings
     sid = field("MessageSid") or field("SmsSid")
@@ -129,7 +130,7 @@ def sms() -> Response:
         if acked is not None:  # staff acknowledging an escalation, not a patient's reply
             return xml(sms_answer(acked.answer))
         outcome = run_with_deadline(
-            HOT_PATH_SECONDS, receive_sms, runtime().engine, settings, reply, utcnow(), look
+            HOT_PATH_SECONDS, receive_sms, runtime().engine, settings, reply, utcnow(), reading
         )
     except (SQLAlchemyError, DeadlineExceeded) as exc:
         log.error("database unavailable, inbound sms %s spooled: %s", sid, type(exc).__name__)

@@ -6,10 +6,11 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from service.core.triage import classify_rules
+from service.core.triage import Look, classifier, classify_rules
 from service.triage import Triage, classify
 
 E, S = "en", "es"
@@ -324,3 +325,46 @@ def test_vocabulary_is_not_read_at_import_time() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2",
+        "igual",
+        "",
+        "me siento igual que ayer, nada nuevo",  # Spanish words: the language is the text's
+        "the same as yesterday, nothing new",
+        "ok 2 ok 2 ok 2 ok 2 ok 2",  # no language's words: the stored one breaks the tie
+        "I suddenly can't move my arm and my face is drooping",
+    ],
+)
+def test_a_look_reads_once_and_classifies_for_any_language(text: str, monkeypatch: Any) -> None:
+    # The reference: every language classified on its own, read from scratch, no cache.
+    expected = {lang: classifier._guarded(text, lang, learned=True) for lang in (E, S, "fr")}
+    reads: list[str] = []
+    real = classifier._read
+
+    def counting(read: str) -> Any:
+        reads.append(read)
+        return real(read)
+
+    monkeypatch.setattr(classifier, "_read", counting)
+    look = Look(text)
+    for language, triage in expected.items():
+        assert look.triage(language) == triage
+    if len(text) > classifier.SHORT_TEXT:
+        assert len(reads) <= 1
+    else:  # a short reply is read once per process and stored language, then remembered
+        reads.clear()
+        assert [Look(text).triage(language) for language in expected] == list(expected.values())
+        assert reads == []
+
+
+def test_a_look_of_odd_input_never_raises() -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise ValueError("no")
+
+    assert Look(Unprintable()).triage().reasons == ("could not read the message",)
+    assert Look(None).triage("es") == Triage("unclear", ("empty message",), "es", False, False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from config import Settings
 from service.app import create_app
-from service.core.triage import learned
+from service.core.triage import classify, learned
 from service.core.triage.compose import grammar
 from service.core.triage.vocab import vocabulary
 from service.runtime import Runtime
@@ -23,3 +23,9 @@ def test_create_app_compiles_the_triage_vocabulary(settings: Settings) -> None:
         assert learned.model.cache_info().currsize == 1
     finally:
         runtime.close()
+
+
+def test_the_warm_up_reads_even_when_short_replies_are_remembered(settings: Settings) -> None:
+    classify("warm up")  # a short reply's result is kept for the process
+    classify("2")
+    test_create_app_compiles_the_triage_vocabulary(settings)

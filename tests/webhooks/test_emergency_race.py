@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.core.triage import Look
 from service.db import Escalation, Message
 from service.db.models import utcnow
 from service.runtime import Runtime
@@ -26,7 +27,6 @@ from service.usecases import followup, inbound, paging
 from service.usecases.inbound import (
     InboundReply,
     Outcome,
-    first_look,
     process_reply,
     receive_reply,
     receive_sms,
@@ -117,7 +117,7 @@ def test_two_emergencies_at_once_page_the_chain_once(
     def emergency(sid: str) -> Callable[[], Outcome]:
         reply = InboundReply(sid, PHONE, settings.twilio_from_number, WORDS)
         if path == "webhook":
-            return lambda: receive_sms(runtime.engine, settings, reply, now, first_look(WORDS))
+            return lambda: receive_sms(runtime.engine, settings, reply, now, Look(WORDS))
 
         def in_session() -> Outcome:
             with runtime.sessions() as db:

@@ -22,7 +22,7 @@ from service.db import AuditEvent, CheckIn, Escalation, Message, Patient
 from service.db.roundtrips import count_round_trips
 from service.enqueue import message_job_id
 from service.runtime import Runtime
-from service.usecases import reply_store
+from service.usecases import reply_sequence, reply_store
 
 # Round trips of the whole request, PostgreSQL / SQLite (statements and COMMIT).
 BUDGET = {
@@ -189,7 +189,7 @@ def test_a_stranger_takes_at_most_three_round_trips(
 def test_a_write_of_a_known_shape_builds_no_sql(warm: Any, text_in: Any, runtime: Runtime) -> None:
     # The statements of a write's shape are built once per process, then only bound.
     postgres = runtime.engine.dialect.name == "postgresql"
-    built = reply_store._composed if postgres else reply_store._sequenced
+    built = reply_store._composed if postgres else reply_sequence._sequenced
     text_in("2", sid="SM" + "g" * 32)
     before = built.cache_info()
     text_in("2", sid="SM" + "h" * 32)

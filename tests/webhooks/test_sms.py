@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from service.core.triage import classifier
 from service.db import CheckIn, Escalation, Message, Patient
 
 PHONE = "+12025550123"
@@ -312,6 +313,30 @@ def test_a_spanish_emergency_gets_the_spanish_911_answer(text_in: Any, make_pati
     make_patient(PHONE, language="es")
     answer = answer_of(text_in("se le torció la boca a mi mamá y no puede hablar"))
     assert "Llame al 911" in answer
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [("es", "me siento igual que ayer, nada nuevo"), ("en", "about the same as yesterday really")],
+)
+def test_a_reply_is_read_once(
+    language: str, body: str, text_in: Any, make_patient: Any, runtime: Any, monkeypatch: Any
+) -> None:
+    # The webhook reads the text before any I/O (the emergency fail-safe), and classifies
+    # that same reading for the patient's language: a Spanish patient's reply is not read
+    # a second time (reading is the cost of triage).
+    make_patient(PHONE, language=language)
+    reads: list[str] = []
+    real = classifier._read
+
+    def counting(text: str) -> Any:
+        reads.append(text)
+        return real(text)
+
+    monkeypatch.setattr(classifier, "_read", counting)
+    answer_of(text_in(body))
+    assert reads == [body]
+    assert count(runtime, Message, Message.category == "same") == 1
 
 
 def test_an_opted_out_patient_still_gets_the_emergency_answer(

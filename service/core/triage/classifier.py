@@ -31,6 +31,7 @@ Free-text opt-out wording sets ``opt_out_intent``; it never changes the category
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ LEARNED_MIN_WORDS = 3
 # How many of the learned reader's word features a reason names.
 LEARNED_WORDS = 3
 _WORD = re.compile(r"\w+")
+# Replies up to this many characters are classified once per process ("2", "STOP", "igual").
+SHORT_TEXT = 20
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,30 @@ _PREFIX = {
 _SET_ASIDE = tuple(_PREFIX.values())
 
 
-def _classify(text: str, language: str) -> Triage:
-    stored = _stored_language(language)
+@dataclass(frozen=True)
+class _Read:
+    """A message read in every language: the costly part of triage."""
+
+    results: dict[Language, _LanguageResult]
+    contexts: dict[Language, Context]
+
+
+def _read(text: str) -> _Read:
     results: dict[Language, _LanguageResult] = {}
     contexts: dict[Language, Context] = {}
     for lang in LANGUAGES:
         results[lang], contexts[lang] = _analyse(text, lang)
-    chosen = _pick_language(text, stored, results)
+    return _Read(results, contexts)
 
+
+def _classify(text: str, language: str) -> Triage:
+    read = _read(text)
+    return _decide(text, _pick_language(text, _stored_language(language), read.results), read)
+
+
+def _decide(text: str, chosen: Language, read: _Read) -> Triage:
+    """The rules' category once the language is chosen (the stored one only breaks a tie)."""
+    results, contexts = read.results, read.contexts
     affirmed: list[str] = []
     worse: list[str] = []
     doubts: list[str] = []
@@ -320,9 +339,68 @@ def _guarded(text: str, language: str, learned: bool) -> Triage:
         return Triage("unclear", ("could not read the message",), stored, True, False)
 
 
+class Look:
+    """One reply read once, classified for any stored language (`triage`).
+
+    Reading the text in both languages is the cost; the stored language only breaks a tie
+    between them (`_pick_language`). So the webhook reads a reply once, before any I/O (the
+    emergency fail-safe), and classifies it again for the patient's language at no cost:
+    the same words give the same result, and a tie is decided once more from the same
+    reading. Short replies ("2", "STOP", "mejor"), most of them, are classified once per
+    process (`_short`): triage is a pure function of the text and the stored language.
+    """
+
+    def __init__(self, text: object) -> None:
+        self._unreadable = False
+        try:
+            self.text = text if isinstance(text, str) else "" if text is None else str(text)
+        except Exception:  # an object whose str() fails is read as nothing, and said so
+            self.text, self._unreadable = "", True
+        self._read: _Read | None = None
+        self._decided: dict[Language, Triage] = {}
+
+    def triage(self, language: str = "en") -> Triage:
+        """`classify(text, language)`; never raises."""
+        stored = _stored_language(language)
+        if len(self.text) <= SHORT_TEXT and not self._unreadable:
+            return _short(self.text, stored)
+        return self._triage(stored)
+
+    def _triage(self, stored: Language) -> Triage:
+        try:
+            if self._unreadable:
+                raise ValueError("unreadable text")
+            if not unicodedata.normalize("NFKC", self.text).strip():
+                return Triage("unclear", ("empty message",), stored, False, False)
+            if self._read is None:
+                self._read = _read(self.text)
+            chosen = _pick_language(self.text, stored, self._read.results)
+            found = self._decided.get(chosen)
+            if found is None:
+                found = _second_reading(self.text, _decide(self.text, chosen, self._read))
+                self._decided[chosen] = found
+            return found
+        except Exception:  # a reply must always get an answer; staff look at the message
+            return Triage("unclear", ("could not read the message",), stored, True, False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _short(text: str, stored: Language) -> Triage:
+    """A short reply's triage, kept for the process (Triage is immutable)."""
+    return Look(text)._triage(stored)
+
+
+def warm_up() -> None:
+    """Compile both vocabularies and load the learned reader now (an app factory's start).
+
+    A real reading, past the short-reply cache: a cached result would compile nothing.
+    """
+    Look("warm up the reading")._triage("en")
+
+
 def classify(text: str, language: str = "en") -> Triage:
     """Classify one SMS reply; never raises (odd input gives an unclear Triage)."""
-    return _guarded(text, language, learned=True)
+    return Look(text).triage(language)
 
 
 def classify_rules(text: str, language: str = "en") -> Triage:
