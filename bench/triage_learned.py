@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from service.cli.triage import export, fit, training_rows  # noqa: E402
-from service.core.triage.classifier import LEARNED_THRESHOLD  # noqa: E402
 from service.core.triage.learned import Model  # noqa: E402
+from service.core.triage.second_reading import LEARNED_THRESHOLD  # noqa: E402
 
 TRIAGE = ROOT / "tests" / "triage"
 SETS = {k: TRIAGE / "blind" / f"set{k}.jsonl" for k in "ABCDEFGHIJKLMN"}

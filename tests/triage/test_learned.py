@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.cli.triage import fit, training_rows, triage_group
 from service.core.triage import classify, classify_rules, learned
-from service.core.triage.classifier import LEARNED_THRESHOLD
+from service.core.triage.second_reading import LEARNED_THRESHOLD
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

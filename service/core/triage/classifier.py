@@ -32,17 +32,15 @@ Free-text opt-out wording sets ``opt_out_intent``; it never changes the category
 from __future__ import annotations
 
 import functools
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from service.core.triage import learned
 from service.core.triage.compose import Reading
 from service.core.triage.doubt import Talk, doubt_talk, told_after, unread_body_talk
 from service.core.triage.findings import Finding, read_findings
-from service.core.triage.keywords import match_keyword
 from service.core.triage.negation import CONTRASTS, Context
 from service.core.triage.normalise import normalise
+from service.core.triage.second_reading import learned_reason
 from service.core.triage.spans import scan, scan_every_start
 from service.core.triage.status import (
     MENU,
@@ -57,19 +55,6 @@ from service.core.triage.status import (
 from service.core.triage.vocab import LANGUAGES, Language, vocabulary
 
 _SPANISH_MARKS = frozenset("áéíóúñ¿¡ü")
-# The learned reader's probability from which a message the rules did not call an emergency
-# becomes one (with review): 100% recall on sets held out of its training, at a cost in false
-# alarms (bench/triage_learned.py).
-LEARNED_THRESHOLD = 0.7
-# When the rules read a red flag and set it aside (negated, someone else's, past, an idiom...),
-# the learned reader must be surer to overrule them: it reads negation poorly ("no me falta el
-# aire" is 0.58), while the double negatives and misattributions it rightly caught on sets held
-# out of its training scored 0.94 and above (bench/triage_learned.py).
-LEARNED_THRESHOLD_SET_ASIDE = 0.92
-LEARNED_MIN_WORDS = 3
-# How many of the learned reader's word features a reason names.
-LEARNED_WORDS = 3
-_WORD = re.compile(r"\w+")
 # Replies up to this many characters are classified once per process ("2", "STOP", "igual").
 SHORT_TEXT = 20
 
@@ -299,30 +284,14 @@ def _decide(text: str, chosen: Language, read: _Read) -> Triage:
     return Triage(category, tuple(reasons + notes + opt_notes), chosen, needs_review, bool(opt_out))
 
 
-def _free_text(text: str) -> bool:
-    """Three words with letters at least: not a menu digit ("option 1"), a keyword ("ACK 12")
-    nor two words the learned reader cannot weigh ("no help" leans on "help" alone; no blind
-    set's emergency of two words or fewer is left to it)."""
-    if match_keyword(text) is not None:
-        return False
-    words = [w for w in _WORD.findall(text) if any(ch.isalpha() for ch in w)]
-    return len(words) >= LEARNED_MIN_WORDS
-
-
 def _second_reading(text: str, rules: Triage) -> Triage:
     """The rules' result, made an emergency for review if the learned reader is confident."""
-    if rules.category == "emergency" or not _free_text(text):
+    if rules.category == "emergency":
         return rules
     set_aside = any(reason.startswith(_SET_ASIDE) for reason in rules.reasons)
-    threshold = LEARNED_THRESHOLD_SET_ASIDE if set_aside else LEARNED_THRESHOLD
-    if learned.probability(text) < threshold:
+    reason = learned_reason(text, set_aside)
+    if reason is None:
         return rules
-    reading = learned.read(text)
-    words = ", ".join(f"'{w}'" for w in reading.top(LEARNED_WORDS))
-    reason = (
-        f"unsure: reads like an emergency to the learned reader ({reading.probability:.2f})"
-        + (f": {words}" if words else "")
-    )
     return Triage("emergency", (reason, *rules.reasons), rules.language, True, rules.opt_out_intent)
 
 
