@@ -35,7 +35,9 @@ def test_gunicorn_on_an_unmigrated_database_is_unhealthy_until_migrated(
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                    # The worker builds the app (vocabulary, learned reader) before its
+                    # first answer: seconds on a loaded machine.
+                    answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
                     break
                 except requests.ConnectionError:
                     assert web.poll() is None, (tmp_path / "gunicorn.log").read_text()
