@@ -24,12 +24,13 @@ _WORD = re.compile(r"\w+")
 
 
 def _free_text(text: str) -> bool:
-    """Three words with letters at least: not a menu digit ("option 1"), a keyword ("ACK 12")
+    """Three words of three letters at least: not a menu digit ("option 1"), a keyword ("ACK 12")
     nor two words the learned reader cannot weigh ("no help" leans on "help" alone; no blind
     set's emergency of two words or fewer is left to it)."""
     if match_keyword(text) is not None:
         return False
-    words = [w for w in _WORD.findall(text) if any(ch.isalpha() for ch in w)]
+    # Words of three letters or more: "no sé no idea" is not four words to weigh.
+    words = [w for w in _WORD.findall(text) if sum(ch.isalpha() for ch in w) >= 3]
     return len(words) >= LEARNED_MIN_WORDS
 
 
