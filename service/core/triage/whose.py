@@ -60,10 +60,9 @@ class Whose:
         """Who the message gives a status of ("mi papá está igual", "Irene's about the same"):
         the people named just before a status phrase in its clause."""
         ctx = self.ctx
-        named = [*self.family, *self.others, *self.children, *self.siblings]
         holders = set()
         for status in scan(ctx.vocab.status, ctx.norm):
-            for person in named:
+            for person in self._people:
                 between = ctx.tokens[person.last : status.first]
                 if person.last <= status.first and len(between) <= 3 and set(between) <= _HOLDING:
                     holders.add(self.text(person))
@@ -76,20 +75,11 @@ class Whose:
     def _other_than_holder(self, span: Span) -> str:
         """A relative's red flag when the message gives the status of another person ("mi papá
         está igual. A mi tía se le torció la boca"): the patient is the one whose status it is."""
-        ctx = self.ctx
         holders = self._holders
         if not holders or not self._fine_again(span):
             return ""
-        named = [*self.family, *self.others, *self.children, *self.siblings]
-        before = [
-            p for p in named if p.last <= span.first and ctx.same_sentence(p.first, span.first)
-        ]
-        if not before:
-            return ""
-        nearest = max(before, key=lambda p: p.last)
-        if self.text(nearest) in holders or any(
-            t in ME for t in ctx.tokens[nearest.last : span.first]
-        ):
+        nearest = self._told_of(span, self._people)
+        if nearest is None or self.text(nearest) in holders:
             return ""
         return self.text(nearest)
 
@@ -105,18 +95,29 @@ class Whose:
     def _relative_beside_own_status(self, span: Span) -> str:
         """A relative's red flag told by a writer who gives their own status in another sentence
         ("my son passed out giving blood, he's fine. Me? same"): the writer is the patient."""
+        if not self._own_status_elsewhere(span) or not self._fine_again(span):
+            return ""
+        nearest = self._told_of(span, [*self.family, *self.siblings, *self.children])
+        return self.text(nearest) if nearest is not None else ""
+
+    def _told_of(self, span: Span, people: list[Span]) -> Span | None:
+        """The nearest of these people before the finding in its sentence, unless the writer
+        speaks of themselves in between ("my son came by, I fainted on the porch")."""
         ctx = self.ctx
         before = [
-            f
-            for f in [*self.family, *self.siblings, *self.children]
-            if f.last <= span.first and ctx.same_sentence(f.first, span.first)
+            p for p in people if p.last <= span.first and ctx.same_sentence(p.first, span.first)
         ]
-        if not before or not self._own_status_elsewhere(span) or not self._fine_again(span):
-            return ""
-        nearest = max(before, key=lambda f: f.last)
+        if not before:
+            return None
+        nearest = max(before, key=lambda p: p.last)
         if any(t in ME for t in ctx.tokens[nearest.last : span.first]):
-            return ""  # "my son came by, I fainted on the porch"
-        return self.text(nearest)
+            return None
+        return nearest
+
+    @functools.cached_property
+    def _people(self) -> list[Span]:
+        """Everyone the message names: relatives, children, siblings and others."""
+        return [*self.family, *self.others, *self.children, *self.siblings]
 
     def _fine_again(self, span: Span) -> bool:
         """Someone is told fine again or in care after the finding ("he's fine now", "ya está
@@ -156,7 +157,7 @@ class Whose:
         )
         if opening is None:
             return ""
-        named = [*self.family, *self.others, *self.children, *self.siblings]
+        named = self._people
         head = start - len(opening)
         verb = 1 if tokens[head - 1 : head] and tokens[head - 1] in _CLEFT_VERBS else 0
         before = [p for p in named if p.last == head - verb]  # "husband's" lost its "'s"
