@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,12 @@ def traffic(setup: Setup, host: str, tag: str, count: int) -> tuple[list[str], l
     return sids, emergencies
 
 
+def texts_naming(setup: Setup, escalation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The on-call SMS that name `escalation` (a page or a notice)."""
+    marker = re.compile(rf"Escalation #{escalation['id']}\b")
+    return [m for m in sent_to(setup.deployment.twilio, ON_CALL) if marker.search(m["Body"])]
+
+
 def test_database_stopped_during_inbound_traffic(setup: Setup) -> None:
     proxy = needs_server_database(setup)
     base = setup.deployment.web("a")
@@ -53,19 +61,24 @@ def test_database_stopped_during_inbound_traffic(setup: Setup) -> None:
     wait_for(lambda: setup.deployment.stored(sids) == dict.fromkeys(sids, 1), timeout=30)
     # Every emergency processed (escalated); each escalation paged once (an SMS and a call).
     wait_for(lambda: setup.deployment.unprocessed(sids) == 0, timeout=30)
-    open_emergencies = [
-        e for e in setup.api(base, "/escalations")["items"] if e["reason"] == "emergency"
-    ]
+    escalations = setup.api(base, "/escalations")["items"]
+    open_emergencies = [e for e in escalations if e["reason"] == "emergency"]
     # A page whose send job failed in the outage goes out on RQ's retry schedule (5 s, 20 s).
     wait_for(
         lambda: (
-            len(sent_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies)
+            all(texts_naming(setup, e) for e in open_emergencies)
             and len(calls_to(setup.deployment.twilio, ON_CALL)) >= len(open_emergencies)
         ),
         timeout=60,
     )
     time.sleep(3)
-    assert len(sent_to(setup.deployment.twilio, ON_CALL)) == len(open_emergencies)
+    # Each emergency paged once. The third "same" in a row opens `persisting`, whose one notice
+    # goes to the same phone (the clinic is in its working hours): one text per escalation.
+    assert [len(texts_naming(setup, e)) for e in escalations] == [1] * len(escalations)
+    assert any(e["reason"] == "persisting" for e in escalations)
+    assert len(sent_to(setup.deployment.twilio, ON_CALL)) == sum(
+        len(texts_naming(setup, e)) for e in escalations
+    )
     assert len(calls_to(setup.deployment.twilio, ON_CALL)) == len(open_emergencies)
     assert emergencies
 
