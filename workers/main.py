@@ -137,15 +137,20 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     holder = [_start_dispatch(settings)]
     stop = threading.Event()
     threading.Thread(target=_supervise, args=(settings, holder, stop), daemon=True).start()
+    # The last worker built: RQ's signal handlers record a stop request on it, and they stay
+    # installed while Redis is away and no new worker can be built.
+    worker: SimpleWorker | None = None
     try:
         while True:
-            worker = make_worker(runtime)
             try:
+                # Building a worker talks to Redis too (CLIENT SETNAME): inside the try, or a
+                # restart during an outage would end the process and page nobody.
+                worker = make_worker(runtime)
                 worker.work(burst=burst, with_scheduler=True)
             except RedisError as exc:
                 # Redis is away while the worker starts or stops: wait for it.
                 log.error("worker: redis unavailable (%s); retrying", type(exc).__name__)
-            if burst or _asked_to_stop(worker):
+            if burst or (worker is not None and _asked_to_stop(worker)):
                 break
             # RQ's loop quit on a Redis error: start it again once Redis answers.
             log.error("worker loop ended without a stop request; starting it again")

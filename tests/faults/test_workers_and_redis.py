@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from service.db import Message
@@ -177,3 +178,33 @@ def test_two_web_processes_and_two_workers(setup: Setup) -> None:
     assert once_each(deployment.twilio, PHONES[5:])
     assert len(sent_to(deployment.twilio, ON_CALL)) == emergencies
     assert len(calls_to(deployment.twilio, ON_CALL)) == emergencies
+
+
+def test_a_worker_outlives_redis_going_while_it_starts(setup: Setup, redis_server: Any) -> None:
+    """Redis goes the moment the worker has registered, while RQ is still starting its loop,
+    and comes and goes again: the loop ends, and the worker is rebuilt (which talks to Redis)
+    while Redis may be away. The process must live through all of it and then do its work."""
+    deployment = setup.deployment
+    base = deployment.web("a")
+    ids = setup.patients(base, PHONES[:2])
+    deployment._start("worker", "a", "worker")
+    client = redis.Redis.from_url(redis_server.url)
+    pid = str(deployment.processes["worker"].pid).encode()
+    wait_for(
+        lambda: any(client.hget(k, "pid") == pid for k in client.smembers("rq:workers")),
+        timeout=30,
+        every=0.001,
+    )
+    client.close()
+    for up_for in (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2):
+        redis_server.stop()
+        time.sleep(1.5)
+        redis_server.start()
+        time.sleep(up_for)
+        assert deployment.processes["worker"].poll() is None, "the worker exited"
+    setup.checkin(base, ids[1])
+    answer = deployment.sms("a", EMERGENCY, f"SM{0:032d}", PHONES[0])
+    assert "911" in answer.text
+    wait_for(lambda: len(calls_to(deployment.twilio, ON_CALL)) >= 1, timeout=60)
+    wait_for(lambda: once_each(deployment.twilio, PHONES[1:2]), timeout=60)
+    assert deployment.processes["worker"].poll() is None, "the worker exited"
