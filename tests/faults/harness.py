@@ -249,8 +249,8 @@ class Deployment:
         wait_for(lambda: _answers(base), timeout=30)
         return base
 
-    def worker(self, name: str, host: str) -> None:
-        """Start `checkin worker` on `host`; return once it has registered with Redis."""
+    def worker(self, name: str, host: str, every: float = 0.2) -> None:
+        """Start `checkin worker` on `host`; return once it has registered (polled `every` s)."""
         self._start(name, host, "worker")
         pid = str(self.processes[name].pid).encode()
         client = redis.Redis.from_url(self.redis_url)
@@ -260,7 +260,7 @@ class Deployment:
             return any(client.hget(key, "pid") == pid for key in client.smembers("rq:workers"))
 
         try:
-            wait_for(registered, timeout=30)
+            wait_for(registered, timeout=30, every=every)
         finally:
             client.close()
 
