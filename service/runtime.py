@@ -16,7 +16,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from rq import Queue
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from config import Settings
 from service.db import make_engine, make_session_factory
@@ -115,6 +115,9 @@ def build_transport(settings: Settings) -> Transport:
 
 def build_runtime(settings: Settings, transport: Transport | None = None) -> Runtime:
     """Build the runtime; a transport may be injected (tests, tools)."""
+    # Configure the ORM's mappers now, in one thread: left to the first requests, gunicorn's
+    # threads raced to configure them and a reply failed on `patient.language` (bench/webhook.py).
+    configure_mappers()
     engine = make_engine(settings.database_url)
     return Runtime(
         settings=settings,
